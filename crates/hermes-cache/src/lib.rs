@@ -1,0 +1,77 @@
+//! State that several HERMES nodes must agree on, kept out of the database.
+//!
+//! Three things need to be shared, fast, and may expire on their own:
+//! - counters for rate limits and login lockouts (`hit`),
+//! - revoked access-token ids, until the tokens would have expired anyway,
+//! - events that tell every node to drop a cached entry (a user was
+//!   deactivated, an API key revoked) and, in later issues, live updates.
+//!
+//! [`memory::MemoryState`] keeps them in the process: right for one node,
+//! and the embedded default. [`redis::RedisState`] keeps them in Redis, so
+//! every node behind a load balancer sees the same counts, revocations and
+//! events. Callers hold an `Arc<dyn SharedState>` and cannot tell which.
+//!
+//! Counters are fixed windows anchored at the first hit: the first hit on a
+//! key starts a window of the given length, later hits count in it, and the
+//! key disappears when it ends. "Five failures within 15 minutes" is then
+//! exactly a counter that reaches 5 before its window closes.
+
+pub mod memory;
+pub mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+#[derive(Debug, thiserror::Error)]
+#[error("shared state unavailable: {0}")]
+pub struct SharedError(pub String);
+
+pub type Result<T> = std::result::Result<T, SharedError>;
+
+/// A counter after a hit (or a look).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    /// Hits so far in the current window.
+    pub count: u64,
+    /// Time until the window ends and the count starts over.
+    pub resets_in: Duration,
+}
+
+#[async_trait]
+pub trait SharedState: Send + Sync + 'static {
+    /// `"memory"` or `"redis"`, for logs and `/readyz`.
+    fn kind(&self) -> &'static str;
+
+    /// Whether the backing service answers (always true in memory).
+    async fn ping(&self) -> Result<()>;
+
+    /// Counts one hit on `key`; a new window of `window` starts if none is
+    /// open.
+    async fn hit(&self, key: &str, window: Duration) -> Result<Count>;
+
+    /// The current count without adding to it (zero if no window is open).
+    async fn peek(&self, key: &str) -> Result<Count>;
+
+    /// Ends `key`'s window now (a successful login clears its failures).
+    async fn clear(&self, key: &str) -> Result<()>;
+
+    /// Marks `id` revoked for `ttl`.
+    async fn revoke(&self, id: &str, ttl: Duration) -> Result<()>;
+
+    async fn is_revoked(&self, id: &str) -> Result<bool>;
+
+    /// Sends `event` to every node's subscribers, this node's included.
+    async fn publish(&self, event: &str) -> Result<()>;
+
+    /// Receives events published from any node from now on. A receiver that
+    /// falls behind by more than the channel's capacity is told it lagged
+    /// and must assume it missed something (drop its whole cache).
+    fn subscribe(&self) -> broadcast::Receiver<String>;
+}
+
+/// Events are buffered per subscriber up to this many; a slower subscriber
+/// sees `Lagged` and resynchronises. Invalidations are rare (an admin
+/// action), so this is generous.
+pub(crate) const EVENT_CAPACITY: usize = 1024;

@@ -1,0 +1,213 @@
+//! Shared state for a single node, in this process.
+//!
+//! A std `Mutex` guards each map rather than Tokio's: every critical section
+//! is a hash-map lookup with no `.await` inside, so an async mutex would
+//! only add overhead (see the Tokio docs on "which kind of mutex").
+//! Expired entries are swept on access and, in bulk, whenever a map grows
+//! past the size it had at its last sweep, so memory is bounded by the
+//! number of keys live within one window.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::{Count, EVENT_CAPACITY, Result, SharedState};
+
+struct Expiring<V> {
+    map: HashMap<String, (V, Instant)>,
+    sweep_at: usize,
+}
+
+impl<V> Expiring<V> {
+    fn new() -> Self {
+        Self {
+            map: HashMap::new(),
+            sweep_at: 1024,
+        }
+    }
+
+    fn live(&mut self, key: &str, now: Instant) -> Option<&mut (V, Instant)> {
+        if self.map.get(key).is_some_and(|(_, exp)| *exp <= now) {
+            self.map.remove(key);
+        }
+        self.map.get_mut(key)
+    }
+
+    fn maybe_sweep(&mut self, now: Instant) {
+        if self.map.len() >= self.sweep_at {
+            self.map.retain(|_, (_, exp)| *exp > now);
+            self.sweep_at = (self.map.len() * 2).max(1024);
+        }
+    }
+}
+
+pub struct MemoryState {
+    counters: Mutex<Expiring<u64>>,
+    revoked: Mutex<Expiring<()>>,
+    events: broadcast::Sender<String>,
+}
+
+impl Default for MemoryState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryState {
+    pub fn new() -> Self {
+        Self {
+            counters: Mutex::new(Expiring::new()),
+            revoked: Mutex::new(Expiring::new()),
+            events: broadcast::channel(EVENT_CAPACITY).0,
+        }
+    }
+}
+
+#[async_trait]
+impl SharedState for MemoryState {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn hit(&self, key: &str, window: Duration) -> Result<Count> {
+        let now = Instant::now();
+        let mut c = self.counters.lock().expect("lock poisoned");
+        c.maybe_sweep(now);
+        let (count, expires) = match c.live(key, now) {
+            Some(entry) => {
+                entry.0 += 1;
+                *entry
+            }
+            None => {
+                let entry = (1, now + window);
+                c.map.insert(key.to_owned(), entry);
+                entry
+            }
+        };
+        Ok(Count {
+            count,
+            resets_in: expires.saturating_duration_since(now),
+        })
+    }
+
+    async fn peek(&self, key: &str) -> Result<Count> {
+        let now = Instant::now();
+        let mut c = self.counters.lock().expect("lock poisoned");
+        Ok(match c.live(key, now) {
+            Some((count, expires)) => Count {
+                count: *count,
+                resets_in: expires.saturating_duration_since(now),
+            },
+            None => Count {
+                count: 0,
+                resets_in: Duration::ZERO,
+            },
+        })
+    }
+
+    async fn clear(&self, key: &str) -> Result<()> {
+        self.counters.lock().expect("lock poisoned").map.remove(key);
+        Ok(())
+    }
+
+    async fn revoke(&self, id: &str, ttl: Duration) -> Result<()> {
+        let now = Instant::now();
+        let mut r = self.revoked.lock().expect("lock poisoned");
+        r.maybe_sweep(now);
+        r.map.insert(id.to_owned(), ((), now + ttl));
+        Ok(())
+    }
+
+    async fn is_revoked(&self, id: &str) -> Result<bool> {
+        let now = Instant::now();
+        Ok(self
+            .revoked
+            .lock()
+            .expect("lock poisoned")
+            .live(id, now)
+            .is_some())
+    }
+
+    async fn publish(&self, event: &str) -> Result<()> {
+        // No subscribers is not an error: nobody needed telling.
+        let _ = self.events.send(event.to_owned());
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn window_counts_then_resets() {
+        let s = MemoryState::new();
+        let w = Duration::from_millis(80);
+        assert_eq!(s.hit("k", w).await.unwrap().count, 1);
+        assert_eq!(s.hit("k", w).await.unwrap().count, 2);
+        let c = s.peek("k").await.unwrap();
+        assert_eq!(c.count, 2);
+        assert!(c.resets_in <= w && c.resets_in > Duration::ZERO);
+        tokio::time::sleep(w + Duration::from_millis(20)).await;
+        assert_eq!(s.peek("k").await.unwrap().count, 0);
+        assert_eq!(s.hit("k", w).await.unwrap().count, 1);
+    }
+
+    #[tokio::test]
+    async fn clear_and_independent_keys() {
+        let s = MemoryState::new();
+        let w = Duration::from_secs(60);
+        s.hit("a", w).await.unwrap();
+        s.hit("a", w).await.unwrap();
+        s.hit("b", w).await.unwrap();
+        s.clear("a").await.unwrap();
+        assert_eq!(s.peek("a").await.unwrap().count, 0);
+        assert_eq!(s.peek("b").await.unwrap().count, 1);
+    }
+
+    #[tokio::test]
+    async fn revocations_expire() {
+        let s = MemoryState::new();
+        s.revoke("jti-1", Duration::from_millis(50)).await.unwrap();
+        assert!(s.is_revoked("jti-1").await.unwrap());
+        assert!(!s.is_revoked("jti-2").await.unwrap());
+        tokio::time::sleep(Duration::from_millis(70)).await;
+        assert!(!s.is_revoked("jti-1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn events_reach_subscribers() {
+        let s = MemoryState::new();
+        let mut rx = s.subscribe();
+        s.publish("user:1").await.unwrap();
+        assert_eq!(rx.recv().await.unwrap(), "user:1");
+    }
+
+    #[tokio::test]
+    async fn sweeping_bounds_memory() {
+        // Five batches of keys whose windows end before the next batch:
+        // without sweeping the map would hold all 5000.
+        let s = MemoryState::new();
+        for batch in 0..5 {
+            for i in 0..1000 {
+                s.hit(&format!("k{batch}-{i}"), Duration::from_millis(20))
+                    .await
+                    .unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        let len = s.counters.lock().unwrap().map.len();
+        assert!(len <= 2048, "expired keys were not swept ({len} left)");
+    }
+}

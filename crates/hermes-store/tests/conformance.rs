@@ -1,0 +1,883 @@
+//! The storage conformance suite: every test runs against SQLite and against
+//! the machine's PostgreSQL (as an ordinary role, so row-level security is
+//! live). Each test gets a fresh, migrated database.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use hermes_core::{DisplayName, Email, Role, TenantName, TenantSlug, TimeZone, UserId};
+use hermes_store::model::now;
+use hermes_store::*;
+use hermes_testkit::TestDb;
+
+struct Ctx {
+    db: TestDb,
+    store: Arc<dyn Store>,
+}
+
+async fn open(db: TestDb) -> Ctx {
+    let store = hermes_store::connect(&ConnectOptions::new(db.url()))
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    Ctx { db, store }
+}
+
+fn new_tenant(slug: &str) -> NewTenant {
+    NewTenant {
+        slug: TenantSlug::parse(slug).unwrap(),
+        name: TenantName::parse(&format!("{slug} LLP")).unwrap(),
+        time_zone: TimeZone::parse("America/Chicago").unwrap(),
+    }
+}
+
+fn new_user(email: &str, role: Role) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        display_name: DisplayName::parse("Test Person").unwrap(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+fn ev(action: &'static str) -> AuditEvent {
+    AuditEvent::new(Actor::System, action)
+}
+
+async fn tenant(ctx: &Ctx, slug: &str) -> (Tenant, User) {
+    ctx.store
+        .create_tenant(&new_tenant(slug), &new_user("admin@example.com", Role::Admin))
+        .await
+        .unwrap()
+}
+
+fn token(hash: &str, valid_for: Duration) -> NewRefreshToken {
+    NewRefreshToken {
+        hash: hash.into(),
+        expires_at: now() + valid_for,
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+async fn migrations_are_idempotent(ctx: Ctx) {
+    ctx.store.migrate().await.unwrap();
+    ctx.store.migrate().await.unwrap();
+    ctx.store.ping().await.unwrap();
+}
+
+async fn tenants_are_created_with_their_admin(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "smith-jones").await;
+    assert_eq!(t.slug.as_ref(), "smith-jones");
+    assert_eq!(admin.tenant_id, t.id);
+    assert_eq!(admin.role, Role::Admin);
+    assert!(admin.active);
+
+    let by_slug = ctx
+        .store
+        .tenant_by_slug(&t.slug)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(by_slug, t);
+    assert_eq!(ctx.store.tenant_by_id(t.id).await.unwrap(), Some(t.clone()));
+    assert!(
+        ctx.store
+            .tenant_by_slug(&TenantSlug::parse("nobody").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let dup = ctx
+        .store
+        .create_tenant(&new_tenant("smith-jones"), &new_user("x@example.com", Role::Admin))
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict("slug"))), "{dup:?}");
+
+    tenant(&ctx, "acme").await;
+    let slugs: Vec<String> = ctx
+        .store
+        .list_tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.slug.to_string())
+        .collect();
+    assert_eq!(slugs, vec!["acme", "smith-jones"]);
+
+    // The creation is audited in the new tenant's log.
+    let log = ctx
+        .store
+        .scoped(t.id)
+        .list_audit(&AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "tenant.create");
+}
+
+async fn users_are_unique_per_tenant(ctx: Ctx) {
+    let (a, _) = tenant(&ctx, "firm-a").await;
+    let (b, _) = tenant(&ctx, "firm-b").await;
+    let sa = ctx.store.scoped(a.id);
+    let sb = ctx.store.scoped(b.id);
+    let u = sa
+        .create_user(&new_user("Ana@Example.com", Role::Staff), ev("user.create"))
+        .await
+        .unwrap();
+    assert_eq!(u.email.as_ref(), "ana@example.com");
+    let dup = sa
+        .create_user(&new_user("ana@example.com", Role::Staff), ev("user.create"))
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict("email"))), "{dup:?}");
+    // The same address may exist in another firm.
+    sb.create_user(&new_user("ana@example.com", Role::Attorney), ev("user.create"))
+        .await
+        .unwrap();
+
+    let (found, hash) = sa
+        .user_credentials(&Email::parse("ana@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, u);
+    assert!(hash.starts_with("$argon2id$"));
+    assert_eq!(sa.list_users().await.unwrap().len(), 2);
+}
+
+async fn tenant_scope_hides_other_tenants(ctx: Ctx) {
+    let (a, admin_a) = tenant(&ctx, "firm-a").await;
+    let (b, _) = tenant(&ctx, "firm-b").await;
+    let sb = ctx.store.scoped(b.id);
+    assert_eq!(sb.user(admin_a.id).await.unwrap(), None);
+    assert!(
+        sb.user_credentials(&admin_a.email)
+            .await
+            .unwrap()
+            .is_some_and(|(u, _)| u.tenant_id == b.id)
+    );
+    let patch = UserPatch {
+        display_name: Some(DisplayName::parse("Hijacked").unwrap()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        sb.update_user(admin_a.id, &patch, ev("user.update")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        sb.delete_user(admin_a.id, ev("user.delete")).await,
+        Err(StoreError::NotFound)
+    ));
+    let key = ctx
+        .store
+        .scoped(a.id)
+        .create_api_key(
+            &NewApiKey {
+                name: "zapier".into(),
+                role: Role::Staff,
+                hash: "hash-a".into(),
+                prefix: "hk_…abc".into(),
+                created_by: Some(admin_a.id),
+            },
+            ev("api_key.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sb.api_key(key.id).await.unwrap(), None);
+    assert_eq!(sb.api_key_by_hash("hash-a").await.unwrap(), None);
+    assert!(matches!(
+        sb.revoke_api_key(key.id, ev("api_key.revoke")).await,
+        Err(StoreError::NotFound)
+    ));
+    // Nothing of B's side effects leaked into A.
+    assert_eq!(
+        ctx.store
+            .scoped(a.id)
+            .user(admin_a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .display_name
+            .as_ref(),
+        "Test Person"
+    );
+    // A scope for a tenant that does not exist cannot write.
+    let ghost = ctx.store.scoped(hermes_core::TenantId::new());
+    assert!(matches!(
+        ghost
+            .create_user(&new_user("g@example.com", Role::Admin), ev("user.create"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn updates_apply_and_keep_an_admin(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+
+    // The only admin can be renamed, not demoted, deactivated or deleted.
+    let renamed = s
+        .update_user(
+            admin.id,
+            &UserPatch {
+                display_name: Some(DisplayName::parse("Boss").unwrap()),
+                ..Default::default()
+            },
+            ev("user.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.display_name.as_ref(), "Boss");
+    assert!(renamed.updated_at >= admin.updated_at);
+    for patch in [
+        UserPatch {
+            role: Some(Role::Staff),
+            ..Default::default()
+        },
+        UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            s.update_user(admin.id, &patch, ev("user.update")).await,
+            Err(StoreError::LastAdmin)
+        ));
+    }
+    assert!(matches!(
+        s.delete_user(admin.id, ev("user.delete")).await,
+        Err(StoreError::LastAdmin)
+    ));
+
+    // An inactive admin does not count.
+    let second = s
+        .create_user(&new_user("second@example.com", Role::Admin), ev("user.create"))
+        .await
+        .unwrap();
+    s.update_user(
+        second.id,
+        &UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        ev("user.update"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.delete_user(admin.id, ev("user.delete")).await,
+        Err(StoreError::LastAdmin)
+    ));
+
+    // With another active admin, the first may step down.
+    s.update_user(
+        second.id,
+        &UserPatch {
+            active: Some(true),
+            ..Default::default()
+        },
+        ev("user.update"),
+    )
+    .await
+    .unwrap();
+    let demoted = s
+        .update_user(
+            admin.id,
+            &UserPatch {
+                role: Some(Role::Attorney),
+                password_hash: Some("$argon2id$new".into()),
+                ..Default::default()
+            },
+            ev("user.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(demoted.role, Role::Attorney);
+    let (_, hash) = s.user_credentials(&admin.email).await.unwrap().unwrap();
+    assert_eq!(hash, "$argon2id$new");
+
+    s.delete_user(admin.id, ev("user.delete")).await.unwrap();
+    assert_eq!(s.user(admin.id).await.unwrap(), None);
+    assert!(matches!(
+        s.delete_user(admin.id, ev("user.delete")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_user(second.id, ev("user.delete")).await,
+        Err(StoreError::LastAdmin)
+    ));
+}
+
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    let family = s
+        .start_session(admin.id, &token("r1", Duration::days(30)), ev("auth.login"))
+        .await
+        .unwrap();
+
+    let out = s
+        .rotate_refresh_token("r1", &token("r2", Duration::days(30)), now(), ev("x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        RotateOutcome::Rotated {
+            user: admin.clone(),
+            family
+        }
+    );
+    let out = s
+        .rotate_refresh_token("r2", &token("r3", Duration::days(30)), now(), ev("x"))
+        .await
+        .unwrap();
+    assert!(matches!(out, RotateOutcome::Rotated { .. }));
+
+    // r1 again: a replay. The family dies, r3 with it.
+    let out = s
+        .rotate_refresh_token("r1", &token("r4", Duration::days(30)), now(), ev("x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        RotateOutcome::Reused {
+            user: admin.id,
+            family
+        }
+    );
+    let out = s
+        .rotate_refresh_token("r3", &token("r5", Duration::days(30)), now(), ev("x"))
+        .await
+        .unwrap();
+    assert_eq!(out, RotateOutcome::Invalid);
+
+    let actions: Vec<String> = s
+        .list_audit(&AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "auth.refresh_reuse",
+            "auth.refresh",
+            "auth.refresh",
+            "auth.login",
+            "tenant.create"
+        ]
+    );
+
+    // Unknown and other tenants' tokens are invalid.
+    assert_eq!(
+        s.rotate_refresh_token("nope", &token("r6", Duration::days(1)), now(), ev("x"))
+            .await
+            .unwrap(),
+        RotateOutcome::Invalid
+    );
+}
+
+async fn expired_revoked_and_inactive_sessions_are_invalid(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    let staff = s
+        .create_user(&new_user("staff@example.com", Role::Staff), ev("user.create"))
+        .await
+        .unwrap();
+
+    s.start_session(staff.id, &token("old", Duration::seconds(-1)), ev("auth.login"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.rotate_refresh_token("old", &token("n1", Duration::days(1)), now(), ev("x"))
+            .await
+            .unwrap(),
+        RotateOutcome::Invalid
+    );
+
+    let fam = s
+        .start_session(staff.id, &token("live", Duration::days(1)), ev("auth.login"))
+        .await
+        .unwrap();
+    s.end_session(Some(fam), "jti-1", now() + Duration::minutes(15), ev("auth.logout"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.rotate_refresh_token("live", &token("n2", Duration::days(1)), now(), ev("x"))
+            .await
+            .unwrap(),
+        RotateOutcome::Invalid
+    );
+    assert!(s.is_access_token_revoked("jti-1").await.unwrap());
+    assert!(!s.is_access_token_revoked("jti-2").await.unwrap());
+    let active = s.active_revocations(now()).await.unwrap();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].0, "jti-1");
+    assert!(
+        s.active_revocations(now() + Duration::minutes(20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Deactivating a user ends their sessions.
+    s.start_session(staff.id, &token("s3", Duration::days(1)), ev("auth.login"))
+        .await
+        .unwrap();
+    s.update_user(
+        staff.id,
+        &UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        ev("user.update"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.rotate_refresh_token("s3", &token("n3", Duration::days(1)), now(), ev("x"))
+            .await
+            .unwrap(),
+        RotateOutcome::Invalid
+    );
+
+    // A role change ends them too; a rename does not.
+    s.start_session(admin.id, &token("a1", Duration::days(1)), ev("auth.login"))
+        .await
+        .unwrap();
+    s.update_user(
+        admin.id,
+        &UserPatch {
+            display_name: Some(DisplayName::parse("Renamed").unwrap()),
+            ..Default::default()
+        },
+        ev("user.update"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.rotate_refresh_token("a1", &token("a2", Duration::days(1)), now(), ev("x"))
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
+
+    // Deleting a user deletes their sessions.
+    s.delete_user(staff.id, ev("user.delete")).await.unwrap();
+}
+
+async fn api_keys_lifecycle(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    let k = s
+        .create_api_key(
+            &NewApiKey {
+                name: "intake form".into(),
+                role: Role::Staff,
+                hash: "h1".into(),
+                prefix: "hk_…abcdef".into(),
+                created_by: Some(admin.id),
+            },
+            ev("api_key.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(k.role, Role::Staff);
+    assert_eq!(k.created_by, Some(admin.id));
+    assert!(k.revoked_at.is_none());
+    assert_eq!(s.api_key_by_hash("h1").await.unwrap(), Some(k.clone()));
+    assert_eq!(s.api_key(k.id).await.unwrap(), Some(k.clone()));
+    assert_eq!(s.list_api_keys().await.unwrap(), vec![k.clone()]);
+
+    let revoked = s.revoke_api_key(k.id, ev("api_key.revoke")).await.unwrap();
+    let at = revoked.revoked_at.expect("revoked");
+    let again = s.revoke_api_key(k.id, ev("api_key.revoke")).await.unwrap();
+    assert_eq!(again.revoked_at, Some(at), "revocation time is kept");
+    assert!(matches!(
+        s.revoke_api_key(hermes_core::ApiKeyId::new(), ev("api_key.revoke"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn audit_log_filters_and_pages(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    let before = now();
+    for i in 0..5 {
+        s.append_audit(
+            AuditEvent::new(Actor::User(admin.id), "auth.login")
+                .outcome(if i % 2 == 0 {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                })
+                .client(Some("10.0.0.1".into()), Some("curl/8".into()))
+                .details(serde_json::json!({"i": i})),
+        )
+        .await
+        .unwrap();
+    }
+    s.append_audit(AuditEvent::new(Actor::Anonymous, "auth.login").outcome(Outcome::Failure))
+        .await
+        .unwrap();
+
+    let all = s
+        .list_audit(&AuditFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 7);
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    assert_eq!(all[1].details, serde_json::json!({"i": 4}));
+    assert_eq!(all[1].ip.as_deref(), Some("10.0.0.1"));
+
+    let failures = s
+        .list_audit(&AuditFilter {
+            outcome: Some(Outcome::Failure),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failures.len(), 3);
+
+    let by_actor = s
+        .list_audit(&AuditFilter {
+            actor_id: Some(admin.id.to_string()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_actor.len(), 5);
+
+    let page1 = s
+        .list_audit(&AuditFilter {
+            action: Some("auth.login".into()),
+            limit: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let page2 = s
+        .list_audit(&AuditFilter {
+            action: Some("auth.login".into()),
+            limit: 4,
+            before_seq: Some(page1.last().unwrap().seq),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page1.len() + page2.len(), 6);
+    assert!(page2.iter().all(|e| e.seq < page1.last().unwrap().seq));
+
+    // Time filters (on SQLite these compare RFC 3339 text).
+    let since = s
+        .list_audit(&AuditFilter {
+            since: Some(before),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(since.len(), 6, "tenant.create predates `before`");
+    let until = s
+        .list_audit(&AuditFilter {
+            until: Some(before),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(until.len(), 1);
+    let none = s
+        .list_audit(&AuditFilter {
+            since: Some(now() + Duration::seconds(1)),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+async fn audit_chain_verifies_and_catches_tampering(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    for _ in 0..4 {
+        s.append_audit(AuditEvent::new(Actor::User(admin.id), "auth.login"))
+            .await
+            .unwrap();
+    }
+    let report = s.verify_audit_chain().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.entries, 5);
+
+    ctx.db
+        .execute_as_admin("UPDATE audit_log SET outcome = 'failure' WHERE seq = 3")
+        .await;
+    let report = s.verify_audit_chain().await.unwrap();
+    assert!(!report.is_intact());
+    assert!(
+        report.problems.iter().any(|p| p.contains("entry 3")),
+        "{:?}",
+        report.problems
+    );
+}
+
+async fn audit_chain_catches_deleted_rows(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let (other, _) = tenant(&ctx, "other").await;
+    let s = ctx.store.scoped(t.id);
+    for _ in 0..4 {
+        s.append_audit(AuditEvent::new(Actor::User(admin.id), "auth.login"))
+            .await
+            .unwrap();
+    }
+    ctx.db
+        .execute_as_admin("DELETE FROM audit_log WHERE seq = 5")
+        .await;
+    let report = s.verify_audit_chain().await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("head")),
+        "{:?}",
+        report.problems
+    );
+    // The other tenant's chain is its own and intact... until its first
+    // entry is removed.
+    let so = ctx.store.scoped(other.id);
+    assert!(so.verify_audit_chain().await.unwrap().is_intact());
+}
+
+async fn concurrent_writes_keep_the_chain_linear(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = ctx.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let s = store.scoped(t.id);
+            if i % 3 == 0 {
+                s.create_user(
+                    &new_user(&format!("u{i}@example.com"), Role::Staff),
+                    AuditEvent::new(Actor::User(admin.id), "user.create"),
+                )
+                .await
+                .map(|_| ())
+            } else {
+                s.append_audit(AuditEvent::new(Actor::User(admin.id), "auth.login"))
+                    .await
+                    .map(|_| ())
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let report = ctx.store.scoped(t.id).verify_audit_chain().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.entries, 25);
+}
+
+async fn concurrent_demotions_keep_one_admin(ctx: Ctx) {
+    let (t, first) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    let second = s
+        .create_user(&new_user("two@example.com", Role::Admin), ev("user.create"))
+        .await
+        .unwrap();
+    let demote = |id: UserId| {
+        let store = ctx.store.clone();
+        async move {
+            store
+                .scoped(t.id)
+                .update_user(
+                    id,
+                    &UserPatch {
+                        role: Some(Role::Staff),
+                        ..Default::default()
+                    },
+                    ev("user.update"),
+                )
+                .await
+        }
+    };
+    let (a, b) = tokio::join!(demote(first.id), demote(second.id));
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "exactly one demotion may succeed: {a:?} {b:?}"
+    );
+    let admins = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == Role::Admin && u.active)
+        .count();
+    assert_eq!(admins, 1);
+}
+
+// ---------------------------------------------------------------------------
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::open(hermes_testkit::TestDb::sqlite()).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = hermes_testkit::TestDb::postgres().await else { return };
+                    super::$name(super::open(db).await).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_are_idempotent,
+    tenants_are_created_with_their_admin,
+    users_are_unique_per_tenant,
+    tenant_scope_hides_other_tenants,
+    updates_apply_and_keep_an_admin,
+    refresh_tokens_rotate_and_reuse_revokes_the_family,
+    expired_revoked_and_inactive_sessions_are_invalid,
+    api_keys_lifecycle,
+    audit_log_filters_and_pages,
+    audit_chain_verifies_and_catches_tampering,
+    audit_chain_catches_deleted_rows,
+    concurrent_writes_keep_the_chain_linear,
+    concurrent_demotions_keep_one_admin,
+);
+
+// ---------------------------------------------------------------------------
+// Row-level security (PostgreSQL only): the second wall.
+
+async fn pg_store(db: &TestDb) -> hermes_store::postgres::PgStore {
+    let store = hermes_store::postgres::PgStore::connect(&ConnectOptions::new(db.url()))
+        .await
+        .unwrap();
+    use hermes_store::Store as _;
+    store.migrate().await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn rls_confines_a_query_that_forgets_its_tenant_filter() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = pg_store(&db).await;
+    use hermes_store::Store as _;
+    let (a, _) = store
+        .create_tenant(&new_tenant("firm-a"), &new_user("a@example.com", Role::Admin))
+        .await
+        .unwrap();
+    let (b, _) = store
+        .create_tenant(&new_tenant("firm-b"), &new_user("b@example.com", Role::Admin))
+        .await
+        .unwrap();
+    store
+        .scoped(b.id)
+        .create_user(&new_user("b2@example.com", Role::Staff), ev("user.create"))
+        .await
+        .unwrap();
+
+    // A scoped transaction running SQL with no tenant filter at all.
+    let mut tx = store.scoped_handle(a.id).raw_transaction().await.unwrap();
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users ORDER BY email")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(emails, vec!["a@example.com"]);
+    let audit_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(audit_rows, 1, "only A's tenant.create entry");
+    // Writing a row for another tenant is refused by WITH CHECK.
+    let sneaky = sqlx::query(
+        "INSERT INTO revoked_tokens (tenant_id, jti, expires_at) VALUES ($1, 'x', now())",
+    )
+    .bind(b.id.as_uuid())
+    .execute(&mut *tx)
+    .await;
+    assert!(sneaky.is_err(), "RLS must refuse a row of another tenant");
+    drop(tx);
+
+    // Other tenants' rows cannot be updated or deleted through A's scope.
+    let mut tx = store.scoped_handle(a.id).raw_transaction().await.unwrap();
+    let touched = sqlx::query("UPDATE users SET display_name = 'x'")
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(touched, 1);
+    let deleted = sqlx::query("DELETE FROM audit_log")
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(deleted, 1);
+    tx.rollback().await.unwrap();
+
+    // With no tenant bound at all, nothing is visible.
+    let mut tx = store.unscoped_transaction().await.unwrap();
+    for table in [
+        "users",
+        "refresh_families",
+        "refresh_tokens",
+        "revoked_tokens",
+        "api_keys",
+        "audit_log",
+    ] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table}"
+        )))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table} visible without a tenant");
+    }
+}
+
+#[tokio::test]
+async fn rls_policies_are_forced_on_every_tenant_table() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = pg_store(&db).await;
+    let mut tx = store.unscoped_transaction().await.unwrap();
+    // Every table with a tenant_id column has RLS enabled and forced.
+    let unprotected: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public' \
+         WHERE c.relkind = 'r' \
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id') \
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(
+        unprotected.is_empty(),
+        "tables without forced RLS: {unprotected:?}"
+    );
+}
