@@ -1,1 +1,168 @@
-//! stub
+//! The HTTP API.
+//!
+//! [`router`] builds the whole axum application from an [`AppState`]; the
+//! binary serves it, tests call it over real HTTP. Routes live in
+//! [`routes`], one module per resource; cross-cutting behaviour in layers:
+//!
+//! - [`middleware`]: request ids, access logs, metrics, security headers,
+//!   JSON error bodies;
+//! - [`client`]: the client's IP (trusting `X-Forwarded-For` only from
+//!   configured proxies);
+//! - [`auth`]: bearer authentication, rate limiting per principal/tenant,
+//!   and the `Require<P>` permission extractor;
+//! - [`ratelimit`]: buckets and `RateLimit-*` headers;
+//! - [`openapi`]: the OpenAPI document, generated from the handlers.
+//!
+//! **API Boundary:** only [`dto`] types and the request/response types next
+//! to each handler are serialized.
+//!
+//! **Architecture Invariant:** every route under `/api/v1` except login and
+//! refresh sits behind [`auth::protect`], and every handler that touches
+//! tenant data takes `Require<perm::…>`, whose permission the OpenAPI
+//! document repeats as the operation's security scope (a test checks every
+//! operation × every role against the permission table).
+
+pub mod auth;
+pub mod client;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, AppState, Quota};
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router(&state).split_for_parts();
+    let doc = openapi::finish(doc);
+
+    // The document and the interactive docs page (Swagger UI, embedded in
+    // the binary; nothing is fetched from a CDN).
+    let public = Router::from(
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc),
+    )
+    .layer(from_fn_with_state(state.clone(), ratelimit::anonymous_routes));
+
+    let mut app = Router::new()
+        .merge(api)
+        .merge(public)
+        .fallback(middleware::not_found)
+        .with_state(state.clone())
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        .layer(from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(from_fn(middleware::json_errors))
+        .layer(from_fn_with_state(state.clone(), client::middleware));
+    if let Some(cors) = cors(&state.config.cors_origins) {
+        app = app.layer(cors);
+    }
+    app.layer(from_fn(middleware::request_context))
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+}
+
+/// The documented routes, grouped by the layers they need.
+fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
+    let sign_in = OpenApiRouter::new()
+        .routes(routes!(routes::auth::login))
+        .routes(routes!(routes::auth::refresh))
+        .layer(from_fn_with_state(state.clone(), ratelimit::auth_routes));
+
+    let protected = OpenApiRouter::new()
+        .routes(routes!(routes::auth::logout))
+        .routes(routes!(routes::me::me))
+        .routes(routes!(routes::users::list_users, routes::users::create_user))
+        .routes(routes!(
+            routes::users::get_user,
+            routes::users::update_user,
+            routes::users::delete_user
+        ))
+        .routes(routes!(
+            routes::api_keys::list_api_keys,
+            routes::api_keys::create_api_key
+        ))
+        .routes(routes!(
+            routes::api_keys::get_api_key,
+            routes::api_keys::revoke_api_key
+        ))
+        .routes(routes!(routes::audit::list_audit))
+        .routes(routes!(
+            routes::settings::get_firm,
+            routes::settings::update_firm
+        ))
+        .layer(from_fn_with_state(state.clone(), auth::protect));
+
+    let well_known = OpenApiRouter::new()
+        .routes(routes!(routes::system::jwks))
+        .layer(from_fn_with_state(state.clone(), ratelimit::anonymous_routes));
+
+    let ops = OpenApiRouter::new()
+        .routes(routes!(routes::system::healthz))
+        .routes(routes!(routes::system::readyz))
+        .routes(routes!(routes::system::metrics));
+
+    OpenApiRouter::with_openapi(openapi::ApiDoc::base())
+        .merge(sign_in)
+        .merge(protected)
+        .merge(well_known)
+        .merge(ops)
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<_> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(middleware::REQUEST_ID),
+            ])
+            .expose_headers([
+                HeaderName::from_static(middleware::REQUEST_ID),
+                HeaderName::from_static("ratelimit-limit"),
+                HeaderName::from_static("ratelimit-remaining"),
+                HeaderName::from_static("ratelimit-reset"),
+                header::RETRY_AFTER,
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// Loads every tenant's unexpired token revocations into the shared state.
+/// Needed at start when that state is in-process (it did not survive the
+/// restart); harmless with Redis.
+pub async fn warm_revocations(state: &AppState) -> anyhow::Result<usize> {
+    let now = chrono::Utc::now();
+    let mut n = 0;
+    for tenant in state.store.list_tenants().await? {
+        for (jti, expires) in state.store.scoped(tenant.id).active_revocations(now).await? {
+            let ttl = (expires - now).to_std().unwrap_or_default() + state.tokens.config().leeway;
+            state.shared.revoke(&jti, ttl).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

@@ -18,6 +18,6 @@ pub mod secret;
 pub mod token;
 
 pub use keys::{KeyError, KeyRing};
-pub use password::{PasswordHasher, PasswordParams};
+pub use password::{PasswordHasher, PasswordParams, generate_password};
 pub use secret::{ApiKeySecret, RefreshSecret};
 pub use token::{AccessClaims, TokenConfig, TokenError, Tokens, VerifiedAccess};

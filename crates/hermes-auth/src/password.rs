@@ -11,6 +11,15 @@ use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
 use hermes_core::NewPassword;
 
+/// A random password for a new account, shown once: 24 URL-safe characters
+/// (144 bits), well beyond any guessing.
+pub fn generate_password() -> NewPassword {
+    use base64::Engine;
+    let bytes: [u8; 18] = rand::random();
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    NewPassword::parse(&text).expect("24 random characters satisfy the policy")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PasswordParams {
     /// Memory in KiB.
@@ -150,6 +159,13 @@ mod tests {
         let h = fast();
         assert!(!h.verify("anything", "not-a-phc-string"));
         assert!(!h.verify("", ""));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_and_distinct() {
+        let a = generate_password();
+        assert_eq!(a.expose().len(), 24);
+        assert_ne!(a.expose(), generate_password().expose());
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub trait SharedState: Send + Sync + 'static {
     fn subscribe(&self) -> broadcast::Receiver<String>;
 }
 
+/// Sent to subscribers whenever the event subscription (re)starts: anything
+/// cached from events may be stale.
+pub const RESYNC: &str = "resync";
+
 /// Events are buffered per subscriber up to this many; a slower subscriber
 /// sees `Lagged` and resynchronises. Invalidations are rare (an admin
 /// action), so this is generous.

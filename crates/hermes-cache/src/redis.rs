@@ -19,7 +19,7 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
-use crate::{Count, EVENT_CAPACITY, Result, SharedError, SharedState};
+use crate::{Count, EVENT_CAPACITY, RESYNC, Result, SharedError, SharedState};
 
 fn err(e: redis::RedisError) -> SharedError {
     SharedError(e.to_string())
@@ -127,10 +127,6 @@ async fn subscribe_loop(
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
-
-/// Sent to subscribers whenever the event subscription (re)starts: anything
-/// cached from events may be stale.
-pub const RESYNC: &str = "resync";
 
 #[async_trait]
 impl SharedState for RedisState {

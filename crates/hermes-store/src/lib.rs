@@ -175,6 +175,9 @@ pub trait Store: Send + Sync + 'static {
 pub trait TenantStore: Send + Sync {
     fn tenant_id(&self) -> TenantId;
 
+    /// Changes this tenant's own profile.
+    async fn update_tenant(&self, patch: &TenantPatch, audit: AuditEvent) -> Result<Tenant>;
+
     // --- users -----------------------------------------------------------
 
     /// Fails with `Conflict("email")` when the email is taken in this tenant.

@@ -34,6 +34,13 @@ pub struct NewTenant {
     pub time_zone: TimeZone,
 }
 
+/// A change to a tenant's profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TenantPatch {
+    pub name: Option<TenantName>,
+    pub time_zone: Option<TimeZone>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: UserId,

@@ -464,6 +464,28 @@ macro_rules! impl_backend {
                     self.tenant
                 }
 
+                async fn update_tenant(&self, patch: &TenantPatch, audit: AuditEvent) -> Result<Tenant> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query(
+                        "UPDATE tenants SET name = COALESCE($2, name), time_zone = COALESCE($3, time_zone) \
+                         WHERE id = $1",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(patch.name.as_ref().map(|n| n.as_ref().to_owned()))
+                    .bind(patch.time_zone.map(|z| z.name()))
+                    .execute(&mut *tx)
+                    .await?;
+                    self.audit_in(&mut tx, audit.target("tenant", self.tenant)).await?;
+                    let row: TenantRow = sqlx::query_as(
+                        "SELECT id, slug, name, time_zone, created_at FROM tenants WHERE id = $1",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Tenant::try_from(row)
+                }
+
                 async fn create_user(&self, new: &NewUser, audit: AuditEvent) -> Result<User> {
                     let mut tx = self.write_tx().await?;
                     let id = UserId::new();

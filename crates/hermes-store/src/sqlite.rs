@@ -45,6 +45,7 @@ impl SqliteStore {
             if let Some(dir) = filename.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
+            create_private(&filename)?;
         }
 
         let write = SqlitePoolOptions::new()
@@ -119,6 +120,24 @@ impl SqliteStore {
             store: self.clone(),
             tenant,
         }
+    }
+}
+
+/// Creates the database file readable by its owner only: it holds password
+/// hashes and everything callers tell the firm. SQLite gives the `-wal` and
+/// `-shm` files the same permissions as the database.
+fn create_private(path: &std::path::Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e).into()),
     }
 }
 

@@ -1,0 +1,92 @@
+//! Prometheus metrics.
+//!
+//! The `metrics` facade has one global recorder per process, so the
+//! Prometheus recorder is installed once (tests start many servers in one
+//! process and share it). Request metrics are labelled by route *template*
+//! (`/api/v1/users/{id}`), never by raw path, so ids cannot blow up the
+//! number of series. Pool gauges are sampled when `/metrics` is scraped.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Latency buckets in seconds: fine-grained where API calls live (sub-ms to
+/// tens of ms), coarse beyond.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("hermes_http_request_duration_seconds".into()),
+                    LATENCY_BUCKETS,
+                )
+                .expect("static buckets are valid")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
+            }
+            describe();
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        upkeep.run_upkeep();
+                    }
+                })
+                .expect("spawn metrics upkeep thread");
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "hermes_http_requests_total",
+        "HTTP requests by method, route template and status"
+    );
+    metrics::describe_histogram!(
+        "hermes_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP request latency by method and route template"
+    );
+    metrics::describe_gauge!(
+        "hermes_db_pool_connections",
+        "Database pool connections by state (open, idle, max)"
+    );
+    metrics::describe_counter!(
+        "hermes_rate_limited_total",
+        "Requests refused by a rate limit, by bucket"
+    );
+    metrics::describe_counter!(
+        "hermes_auth_rejected_total",
+        "Bearer credentials refused, by reason"
+    );
+    metrics::describe_counter!(
+        "hermes_login_total",
+        "Login attempts by outcome (success, failure, locked)"
+    );
+    metrics::describe_counter!(
+        "hermes_shared_state_errors_total",
+        "Failed calls to the shared state (Redis)"
+    );
+}
+
+/// Text exposition of every metric, with the pool sampled now.
+pub fn render(state: &AppState) -> String {
+    let pool = state.store.pool_stats();
+    metrics::gauge!("hermes_db_pool_connections", "state" => "open").set(pool.size as f64);
+    metrics::gauge!("hermes_db_pool_connections", "state" => "idle").set(pool.idle as f64);
+    metrics::gauge!("hermes_db_pool_connections", "state" => "max").set(pool.max as f64);
+    state.metrics.render()
+}

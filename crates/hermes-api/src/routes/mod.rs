@@ -1,0 +1,12 @@
+//! One module per resource. Handlers take their permission extractor first,
+//! then state, client info, path, query and body, in that order (axum runs
+//! extractors left to right, so the permission is checked before anything
+//! about the request is looked at).
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod me;
+pub mod settings;
+pub mod system;
+pub mod users;

@@ -1,0 +1,299 @@
+//! The `hermes` command line.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use hermes_core::{DisplayName, Email, NewPassword, Role, TenantName, TenantSlug, TimeZone};
+use hermes_store::{Actor, AuditEvent, NewTenant, NewUser};
+
+use crate::config::Settings;
+use crate::startup::{Application, hash_password, open_store};
+
+#[derive(Debug, Parser)]
+#[command(name = "hermes", version, about = "HERMES: the AI receptionist for law firms")]
+pub struct Cli {
+    /// TOML configuration file (default: $HERMES_CONFIG, else ./hermes.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrates the database first).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage firms.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Manage the JWT signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a firm and its first administrator. The admin's password is
+    /// read from $HERMES_ADMIN_PASSWORD, or generated and printed once.
+    Create(TenantCreate),
+    /// List firms.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantCreate {
+    /// Short name used at sign-in (letters, digits, hyphens).
+    #[arg(long)]
+    pub slug: String,
+    /// The firm's name as spoken.
+    #[arg(long)]
+    pub name: String,
+    /// IANA time zone, e.g. America/Chicago.
+    #[arg(long)]
+    pub time_zone: String,
+    #[arg(long)]
+    pub admin_email: String,
+    #[arg(long, default_value = "Administrator")]
+    pub admin_name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user to a firm. The password is read from $HERMES_USER_PASSWORD,
+    /// or generated and printed once.
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    /// The firm's slug.
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// ADMIN, ATTORNEY, STAFF or READ_ONLY.
+    #[arg(long)]
+    pub role: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check a firm's audit hash chain; exits 1 if it was tampered with.
+    Verify {
+        /// The firm's slug.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new signing key. Running servers pick it up within
+    /// `auth.key_reload_secs`; tokens signed with the previous key stay
+    /// valid until they expire.
+    Rotate,
+}
+
+/// The password from `var`, or a generated one (and whether it was).
+fn password_from_env(var: &str) -> anyhow::Result<(NewPassword, bool)> {
+    match std::env::var(var) {
+        Ok(p) => Ok((
+            NewPassword::parse(&p).with_context(|| format!("${var}"))?,
+            false,
+        )),
+        Err(_) => Ok((hermes_auth::generate_password(), true)),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let store = open_store(&settings).await?;
+            store.close().await;
+            println!("database is up to date");
+            Ok(0)
+        }
+        Command::Tenant(TenantCommand::Create(args)) => tenant_create(settings, args).await,
+        Command::Tenant(TenantCommand::List) => {
+            let store = open_store(&settings).await?;
+            for t in store.list_tenants().await? {
+                println!("{}\t{}\t{}\t{}", t.slug, t.id, t.time_zone, t.name.as_ref());
+            }
+            store.close().await;
+            Ok(0)
+        }
+        Command::User(UserCommand::Create(args)) => user_create(settings, args).await,
+        Command::Audit(AuditCommand::Verify { tenant }) => audit_verify(settings, &tenant).await,
+        Command::Keys(KeysCommand::Rotate) => {
+            let dir = settings.keys_dir();
+            let kid = hermes_auth::KeyRing::rotate(&dir)?;
+            println!("new signing key {kid} in {}", dir.display());
+            Ok(0)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<i32> {
+    let app = Application::build(settings).await?;
+    let url = app.url();
+    if let Some(demo) = &app.demo_credentials {
+        // Printed to stdout once, not logged: logs are often shipped
+        // elsewhere, and this password is a secret.
+        println!();
+        println!("  Demo firm created. Sign in with:");
+        println!("    tenant:   {}", demo.tenant);
+        println!("    email:    {}", demo.email);
+        println!("    password: {}", demo.password);
+        println!("  This password is shown only this once.");
+    }
+    println!();
+    println!("  HERMES is listening on {url}");
+    println!("  API docs: {url}/api/docs");
+    println!();
+    tracing::info!(%url, "listening");
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(0)
+}
+
+/// Resolves on SIGTERM (service managers, container runtimes) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn tenant_create(settings: Settings, args: TenantCreate) -> anyhow::Result<i32> {
+    let tenant = NewTenant {
+        slug: TenantSlug::parse(&args.slug).context("--slug")?,
+        name: TenantName::parse(&args.name).context("--name")?,
+        time_zone: TimeZone::parse(&args.time_zone).context("--time-zone")?,
+    };
+    let email = Email::parse(&args.admin_email).context("--admin-email")?;
+    let name = DisplayName::parse(&args.admin_name).context("--admin-name")?;
+    let (password, generated) = password_from_env("HERMES_ADMIN_PASSWORD")?;
+    let store = open_store(&settings).await?;
+    let admin = NewUser {
+        email: email.clone(),
+        display_name: name,
+        role: Role::Admin,
+        password_hash: hash_password(&settings, password.clone()).await?,
+    };
+    let result = store.create_tenant(&tenant, &admin).await;
+    store.close().await;
+    match result {
+        Ok((t, _)) => {
+            println!("created firm {} ({})", t.slug, t.id);
+            println!("admin: {email}");
+            if generated {
+                println!("password: {}", password.expose());
+                println!("(shown only this once)");
+            }
+            Ok(0)
+        }
+        Err(hermes_store::StoreError::Conflict(_)) => {
+            bail!("a firm with slug {:?} already exists", args.slug)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn user_create(settings: Settings, args: UserCreate) -> anyhow::Result<i32> {
+    let slug = TenantSlug::parse(&args.tenant).context("--tenant")?;
+    let email = Email::parse(&args.email).context("--email")?;
+    let name = DisplayName::parse(&args.name).context("--name")?;
+    let role: Role = args.role.parse().context("--role")?;
+    let (password, generated) = password_from_env("HERMES_USER_PASSWORD")?;
+    let store = open_store(&settings).await?;
+    let Some(tenant) = store.tenant_by_slug(&slug).await? else {
+        store.close().await;
+        bail!("no firm with slug {:?}", args.tenant);
+    };
+    let user = NewUser {
+        email: email.clone(),
+        display_name: name,
+        role,
+        password_hash: hash_password(&settings, password.clone()).await?,
+    };
+    let result = store
+        .scoped(tenant.id)
+        .create_user(
+            &user,
+            AuditEvent::new(Actor::System, "user.create").details(serde_json::json!({
+                "email": email.to_string(),
+                "role": role.as_str(),
+                "via": "cli",
+            })),
+        )
+        .await;
+    store.close().await;
+    match result {
+        Ok(u) => {
+            println!("created user {} ({}) in {}", u.email, u.id, tenant.slug);
+            if generated {
+                println!("password: {}", password.expose());
+                println!("(shown only this once)");
+            }
+            Ok(0)
+        }
+        Err(hermes_store::StoreError::Conflict(_)) => {
+            bail!("{email} already exists in {}", tenant.slug)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn audit_verify(settings: Settings, slug: &str) -> anyhow::Result<i32> {
+    let parsed = TenantSlug::parse(slug).context("--tenant")?;
+    let store = open_store(&settings).await?;
+    let Some(tenant) = store.tenant_by_slug(&parsed).await? else {
+        store.close().await;
+        bail!("no firm with slug {slug:?}");
+    };
+    let report = store.scoped(tenant.id).verify_audit_chain().await?;
+    store.close().await;
+    if report.is_intact() {
+        println!(
+            "audit log of {} is intact ({} entries)",
+            tenant.slug, report.entries
+        );
+        Ok(0)
+    } else {
+        println!(
+            "audit log of {} has been TAMPERED WITH ({} entries checked):",
+            tenant.slug, report.entries
+        );
+        for p in &report.problems {
+            println!("  - {p}");
+        }
+        Ok(1)
+    }
+}

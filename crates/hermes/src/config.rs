@@ -1,0 +1,539 @@
+//! Configuration: a TOML file plus `HERMES_*` environment overrides, parsed
+//! once at start into typed settings and validated. Nothing deeper in the
+//! code reads the environment.
+//!
+//! Layers, later wins: built-in defaults → the file (`--config`, else
+//! `$HERMES_CONFIG`, else `./hermes.toml` if present) → environment
+//! variables named after the key path with `__` between levels, e.g.
+//! `HERMES_DATABASE__URL`, `HERMES_SERVER__BIND`,
+//! `HERMES_RATE_LIMIT__AUTH_PER_MINUTE`. Unknown keys are errors, so a typo
+//! does not silently leave a default in place. Every error names its key.
+//!
+//! With no configuration at all, everything lives under `./data`: the SQLite
+//! database and the signing keys.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use hermes_auth::PasswordParams;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Environment variables with the `HERMES_` prefix that are not settings.
+const NOT_SETTINGS: &[&str] = &["config", "admin_password", "user_password"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where the embedded defaults keep their files.
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub log: LogSettings,
+    pub demo: DemoSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            redis: RedisSettings::default(),
+            auth: AuthSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            log: LogSettings::default(),
+            demo: DemoSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// The URL people open (printed at start; also the tokens' issuer
+    /// unless `auth.issuer` is set). Defaults to `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Proxies (CIDRs) whose `X-Forwarded-For`/`-Proto` are trusted.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Origins allowed to call the API from a browser (CORS).
+    pub cors_origins: Vec<String>,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Send HSTS even when no TLS is seen (TLS terminated by a proxy that
+    /// does not send `X-Forwarded-Proto`).
+    pub force_hsts: bool,
+    /// How long a stopping server waits for requests in flight.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".parse().expect("static address"),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            force_hsts: false,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path` or `postgres://user@host/db`. Defaults to
+    /// `sqlite://<data_dir>/hermes.db`.
+    pub url: Option<String>,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSettings {
+    /// `redis://host:6379/0`. Unset: rate limits, revocations and events
+    /// stay in this process (one node only).
+    pub url: Option<String>,
+    /// Prefix for every key and channel, so deployments can share a Redis.
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "hermes:".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// Directory of RS256 signing keys. Defaults to `<data_dir>/keys`.
+    pub keys_dir: Option<PathBuf>,
+    /// `iss` of access tokens. Defaults to `server.public_url`.
+    pub issuer: Option<String>,
+    pub audience: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_days: u64,
+    /// Clock difference tolerated between nodes.
+    pub leeway_secs: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// How often the key directory is rescanned for rotated keys.
+    pub key_reload_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        let p = PasswordParams::default();
+        Self {
+            keys_dir: None,
+            issuer: None,
+            audience: "hermes-api".into(),
+            access_ttl_secs: 900,
+            refresh_ttl_days: 30,
+            leeway_secs: 30,
+            argon2_memory_kib: p.memory_kib,
+            argon2_iterations: p.iterations,
+            argon2_parallelism: p.parallelism,
+            key_reload_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Login and refresh, per client IP.
+    pub auth_per_minute: u64,
+    /// Other anonymous routes, per client IP.
+    pub anonymous_per_minute: u64,
+    /// Authenticated routes, per user or API key.
+    pub principal_per_minute: u64,
+    /// Authenticated routes, per firm.
+    pub tenant_per_minute: u64,
+    /// Failed logins for one account from one IP before it is locked out.
+    pub lockout_failures: u64,
+    pub lockout_minutes: u64,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            auth_per_minute: 10,
+            anonymous_per_minute: 120,
+            principal_per_minute: 600,
+            tenant_per_minute: 3000,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `hermes=debug,info`); `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSettings {
+    /// Create the demo firm (slug `demo`) on a start that finds no firm at
+    /// all. Set to false in production.
+    pub seed: bool,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self { seed: true }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Loads defaults, then `file` (or the default locations), then the
+    /// environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, Env::prefixed("HERMES_"))
+    }
+
+    fn load_from(file: Option<&Path>, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let env_file = std::env::var_os("HERMES_CONFIG").map(PathBuf::from);
+        match file.map(Path::to_path_buf).or(env_file) {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => {
+                if Path::new("hermes.toml").is_file() {
+                    figment = figment.merge(Toml::file_exact("hermes.toml"));
+                }
+            }
+        }
+        let env = env
+            .split("__")
+            .filter(|key| {
+                let k = key.as_str().to_ascii_lowercase();
+                !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("test_")
+            });
+        figment = figment.merge(env);
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError(describe_figment_error(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rules the types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
+        if let Some(url) = &self.database.url {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return err(
+                    "database.url",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                );
+            }
+        }
+        if let Some(url) = &self.redis.url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return err("redis.url", "must start with redis:// or rediss://");
+            }
+        }
+        if let Some(url) = &self.server.public_url {
+            if url::Url::parse(url).is_err() {
+                return err("server.public_url", "is not a valid URL");
+            }
+        }
+        for origin in &self.server.cors_origins {
+            match url::Url::parse(origin) {
+                Ok(u) if u.path() == "/" && origin.trim_end_matches('/') == origin => {}
+                _ => {
+                    return err(
+                        "server.cors_origins",
+                        &format!("{origin:?} is not an origin like https://app.example.com"),
+                    );
+                }
+            }
+        }
+        let positive: [(&str, u64); 12] = [
+            ("server.body_limit_bytes", self.server.body_limit_bytes as u64),
+            ("server.request_timeout_secs", self.server.request_timeout_secs),
+            ("database.max_connections", self.database.max_connections.into()),
+            ("database.acquire_timeout_secs", self.database.acquire_timeout_secs),
+            ("auth.access_ttl_secs", self.auth.access_ttl_secs),
+            ("auth.refresh_ttl_days", self.auth.refresh_ttl_days),
+            ("auth.key_reload_secs", self.auth.key_reload_secs),
+            ("rate_limit.auth_per_minute", self.rate_limit.auth_per_minute),
+            ("rate_limit.anonymous_per_minute", self.rate_limit.anonymous_per_minute),
+            ("rate_limit.principal_per_minute", self.rate_limit.principal_per_minute),
+            ("rate_limit.tenant_per_minute", self.rate_limit.tenant_per_minute),
+            ("rate_limit.lockout_failures", self.rate_limit.lockout_failures),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return err(key, "must be greater than 0");
+            }
+        }
+        if self.rate_limit.lockout_minutes == 0 {
+            return err("rate_limit.lockout_minutes", "must be greater than 0");
+        }
+        if self.auth.access_ttl_secs > 3600 {
+            return err(
+                "auth.access_ttl_secs",
+                "must be at most 3600: access tokens are meant to be short-lived",
+            );
+        }
+        if self.auth.audience.trim().is_empty() {
+            return err("auth.audience", "must not be empty");
+        }
+        if let Err(e) = hermes_auth::PasswordHasher::new(self.password_params()) {
+            return err("auth.argon2_*", &e.to_string());
+        }
+        if self.log.level.parse::<tracing_subscriber::EnvFilter>().is_err() {
+            return err("log.level", "is not a valid tracing filter");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("hermes.db").display())
+        })
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.auth
+            .keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
+    /// The URL to print for people to open.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.server.public_url.clone().unwrap_or_else(|| {
+            let host = if bound.ip().is_unspecified() {
+                "localhost".to_owned()
+            } else {
+                bound.ip().to_string()
+            };
+            format!("http://{host}:{}", bound.port())
+        })
+    }
+
+    pub fn issuer(&self) -> String {
+        self.auth
+            .issuer
+            .clone()
+            .or_else(|| self.server.public_url.clone())
+            .unwrap_or_else(|| "hermes".into())
+    }
+
+    pub fn password_params(&self) -> PasswordParams {
+        PasswordParams {
+            memory_kib: self.auth.argon2_memory_kib,
+            iterations: self.auth.argon2_iterations,
+            parallelism: self.auth.argon2_parallelism,
+        }
+    }
+
+    pub fn api_config(&self) -> hermes_api::ApiConfig {
+        let per_min = |n| hermes_api::Quota::per_minute(n);
+        hermes_api::ApiConfig {
+            trusted_proxies: self.server.trusted_proxies.clone(),
+            cors_origins: self.server.cors_origins.clone(),
+            body_limit_bytes: self.server.body_limit_bytes,
+            request_timeout: Duration::from_secs(self.server.request_timeout_secs),
+            force_hsts: self.server.force_hsts,
+            refresh_ttl: Duration::from_secs(self.auth.refresh_ttl_days * 24 * 3600),
+            auth_quota: per_min(self.rate_limit.auth_per_minute),
+            anonymous_quota: per_min(self.rate_limit.anonymous_per_minute),
+            principal_quota: per_min(self.rate_limit.principal_per_minute),
+            tenant_quota: per_min(self.rate_limit.tenant_per_minute),
+            lockout_failures: self.rate_limit.lockout_failures,
+            lockout_window: Duration::from_secs(self.rate_limit.lockout_minutes * 60),
+            ..hermes_api::ApiConfig::default()
+        }
+    }
+
+    pub fn token_config(&self) -> hermes_auth::TokenConfig {
+        hermes_auth::TokenConfig {
+            issuer: self.issuer(),
+            audience: self.auth.audience.clone(),
+            access_ttl: Duration::from_secs(self.auth.access_ttl_secs),
+            leeway: Duration::from_secs(self.auth.leeway_secs),
+        }
+    }
+}
+
+/// Figment's message, reworded so it leads with the dotted key.
+fn describe_figment_error(e: figment::Error) -> String {
+    let mut out = Vec::new();
+    for err in e {
+        let key = err.path.join(".");
+        let what = err.kind.to_string();
+        let source = err
+            .metadata
+            .as_ref()
+            .map(|m| format!(" (from {})", m.name))
+            .unwrap_or_default();
+        if key.is_empty() {
+            out.push(format!("{what}{source}"));
+        } else {
+            out.push(format!("{key}: {what}{source}"));
+        }
+    }
+    out.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml: Option<&str>, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut result = None;
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            let path = toml.map(|t| {
+                jail.create_file("test.toml", t).unwrap();
+                PathBuf::from("test.toml")
+            });
+            result = Some(Settings::load(path.as_deref()));
+            Ok(())
+        });
+        result.unwrap()
+    }
+
+    #[test]
+    fn no_configuration_gives_embedded_defaults() {
+        let s = load_with(None, &[]).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.database_url(), "sqlite://data/hermes.db");
+        assert_eq!(s.keys_dir(), PathBuf::from("data/keys"));
+        assert_eq!(s.auth.access_ttl_secs, 900);
+        assert!(s.demo.seed);
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let s = load_with(
+            Some(
+                "[server]\nbind = \"0.0.0.0:9000\"\n[database]\nurl = \"postgres://h@db/hermes\"\n",
+            ),
+            &[
+                ("HERMES_SERVER__BIND", "127.0.0.1:7000"),
+                ("HERMES_RATE_LIMIT__AUTH_PER_MINUTE", "20"),
+                ("HERMES_ADMIN_PASSWORD", "not a setting"),
+                ("HERMES_TEST_PG_URL", "ignored"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:7000");
+        assert_eq!(s.database_url(), "postgres://h@db/hermes");
+        assert_eq!(s.rate_limit.auth_per_minute, 20);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = load_with(Some("[server]\nbind = \"nowhere\"\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("server.bind"), "{e}");
+
+        let e = load_with(None, &[("HERMES_RATE_LIMIT__AUTH_PER_MINUTE", "lots")]).unwrap_err();
+        assert!(e.to_string().contains("rate_limit.auth_per_minute"), "{e}");
+
+        let e = load_with(Some("[database]\nurl = \"mysql://x\"\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("database.url"), "{e}");
+
+        let e = load_with(None, &[("HERMES_RATE_LIMIT__TENANT_PER_MINUTE", "0")]).unwrap_err();
+        assert!(e.to_string().contains("rate_limit.tenant_per_minute"), "{e}");
+
+        let e = load_with(Some("[server]\ntrusted_proxies = [\"10.0.0.0/99\"]\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("server.trusted_proxies"), "{e}");
+
+        let e = load_with(Some("[log]\nformat = \"xml\"\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("log.format"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = load_with(Some("[server]\nbnd = \"0.0.0.0:1\"\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("bnd"), "{e}");
+        let e = load_with(None, &[("HERMES_DATABSE__URL", "sqlite://x")]).unwrap_err();
+        assert!(e.to_string().contains("databse"), "{e}");
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let e = load_with(None, &[("HERMES_CONFIG", "/nonexistent/hermes.toml")]).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn bad_cors_origin_and_argon_params() {
+        let e = load_with(Some("[server]\ncors_origins = [\"https://x.com/path\"]\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("server.cors_origins"), "{e}");
+        let e = load_with(None, &[("HERMES_AUTH__ARGON2_ITERATIONS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("argon2"), "{e}");
+    }
+}

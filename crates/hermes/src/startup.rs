@@ -1,0 +1,211 @@
+//! Wiring: from validated settings to a listening server.
+//!
+//! [`Application::build`] opens (and migrates) the database, loads or
+//! creates the signing keys, connects the shared state, seeds the demo firm
+//! when asked, and binds the port (0 in tests, which then read
+//! [`Application::port`]). [`Application::run_until_stopped`] serves until
+//! the shutdown future resolves, then lets requests in flight finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hermes_api::AppState;
+use hermes_auth::{KeyRing, PasswordHasher, Tokens};
+use hermes_cache::SharedState;
+use hermes_core::{DisplayName, Email, NewPassword, Role, TenantName, TenantSlug, TimeZone};
+use hermes_store::{ConnectOptions, NewTenant, NewUser, Store};
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    settings: Settings,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    /// Set when this start created the demo firm.
+    pub demo_credentials: Option<DemoCredentials>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoCredentials {
+    pub tenant: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") && settings.database.url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    }
+    let opts = ConnectOptions {
+        url,
+        max_connections: settings.database.max_connections,
+        acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+    };
+    let store = hermes_store::connect(&opts)
+        .await
+        .context("connecting to the database (database.url)")?;
+    store.migrate().await.context("running database migrations")?;
+    Ok(store)
+}
+
+async fn open_shared(settings: &Settings) -> anyhow::Result<Arc<dyn SharedState>> {
+    Ok(match &settings.redis.url {
+        Some(url) => Arc::new(
+            hermes_cache::redis::RedisState::connect(url, &settings.redis.key_prefix)
+                .await
+                .context("connecting to Redis (redis.url)")?,
+        ),
+        None => Arc::new(hermes_cache::memory::MemoryState::new()),
+    })
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings).await?;
+        let keys = Arc::new(
+            KeyRing::open_or_create(&settings.keys_dir()).context("loading signing keys")?,
+        );
+        let tokens = Tokens::new(keys.clone(), settings.token_config());
+        let passwords = PasswordHasher::new(settings.password_params())?;
+        let shared = open_shared(&settings).await?;
+        let state = AppState::new(store, tokens, passwords, shared, settings.api_config());
+
+        let warmed = hermes_api::warm_revocations(&state)
+            .await
+            .context("loading token revocations")?;
+        tracing::debug!(warmed, "token revocations loaded");
+
+        let demo_credentials = if settings.demo.seed {
+            seed_demo(&state).await?
+        } else {
+            None
+        };
+
+        let mut background = vec![hermes_api::auth::spawn_invalidation_listener(&state)];
+        let reload_every = Duration::from_secs(settings.auth.key_reload_secs);
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(reload_every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = keys.reload() {
+                    tracing::error!(error = %e, "could not reload signing keys");
+                }
+            }
+        }));
+
+        let listener = TcpListener::bind(settings.server.bind)
+            .await
+            .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
+        Ok(Self {
+            listener,
+            state,
+            settings,
+            background,
+            demo_credentials,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn url(&self) -> String {
+        self.settings.public_url(self.local_addr())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then waits (up to
+    /// `server.shutdown_grace_secs`) for requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = hermes_api::router(self.state.clone());
+        let grace = Duration::from_secs(self.settings.server.shutdown_grace_secs);
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = stopping_tx.send(());
+        });
+        let result = tokio::select! {
+            r = server => r.context("serving HTTP"),
+            _ = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("requests still running after the shutdown grace period; stopping anyway");
+                Ok(())
+            }
+        };
+        for task in &self.background {
+            task.abort();
+        }
+        self.state.store.close().await;
+        result
+    }
+}
+
+/// Creates the demo firm if the database has no firm at all. Returns the
+/// admin's credentials when it did.
+async fn seed_demo(state: &AppState) -> anyhow::Result<Option<DemoCredentials>> {
+    if !state.store.list_tenants().await?.is_empty() {
+        return Ok(None);
+    }
+    let password = hermes_auth::generate_password();
+    let email = "admin@demo.example";
+    let hasher = state.passwords.clone();
+    let pw = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hasher.hash(&pw)).await?;
+    let result = state
+        .store
+        .create_tenant(
+            &NewTenant {
+                slug: TenantSlug::parse("demo")?,
+                name: TenantName::parse("Demo Law Group")?,
+                time_zone: TimeZone::parse("America/Chicago")?,
+            },
+            &NewUser {
+                email: Email::parse(email)?,
+                display_name: DisplayName::parse("Demo Admin")?,
+                role: Role::Admin,
+                password_hash: hash,
+            },
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(Some(DemoCredentials {
+            tenant: "demo".into(),
+            email: email.into(),
+            password: password.expose().to_owned(),
+        })),
+        // Another node seeded it first.
+        Err(hermes_store::StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Hashes a password on the blocking pool.
+pub async fn hash_password(settings: &Settings, password: NewPassword) -> anyhow::Result<String> {
+    let hasher = PasswordHasher::new(settings.password_params())?;
+    Ok(tokio::task::spawn_blocking(move || hasher.hash(&password)).await?)
+}
