@@ -255,7 +255,8 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Authn {
 }
 
 async fn authenticate_api_key(state: &AppState, raw: &str) -> Result<Principal, ApiError> {
-    let (tenant, hash) = ApiKeySecret::parse(raw).ok_or(ApiError::Unauthenticated("malformed api key"))?;
+    let (tenant, hash) =
+        ApiKeySecret::parse(raw).ok_or(ApiError::Unauthenticated("malformed api key"))?;
     let key = match state.principals.keys.get(&hash) {
         Some(k) => k,
         None => {
@@ -449,7 +450,10 @@ impl<P: Perm> std::ops::Deref for Require<P> {
 impl<P: Perm> FromRequestParts<AppState> for Require<P> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
         if principal.role.allows(P::PERMISSION) {
             return Ok(Self {
@@ -468,7 +472,12 @@ impl<P: Perm> FromRequestParts<AppState> for Require<P> {
                 "method": parts.method.as_str(),
                 "path": parts.uri.path(),
             }));
-        if let Err(e) = state.store.scoped(principal.tenant).append_audit(event).await {
+        if let Err(e) = state
+            .store
+            .scoped(principal.tenant)
+            .append_audit(event)
+            .await
+        {
             tracing::warn!(error = %e, "could not audit a denied request");
         }
         Err(ApiError::Forbidden(P::PERMISSION))

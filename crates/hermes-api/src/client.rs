@@ -34,7 +34,8 @@ impl ClientInfo {
 
     /// A key for per-IP limits.
     pub fn ip_key(&self) -> String {
-        self.ip.map_or_else(|| "unknown".into(), |ip| ip.to_string())
+        self.ip
+            .map_or_else(|| "unknown".into(), |ip| ip.to_string())
     }
 }
 
@@ -134,7 +135,10 @@ mod tests {
 
     #[test]
     fn untrusted_peer_cannot_spoof() {
-        let h = headers(&[("x-forwarded-for", "1.2.3.4"), ("x-forwarded-proto", "https")]);
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-proto", "https"),
+        ]);
         let c = resolve(Some("9.9.9.9".parse().unwrap()), &h, &nets(&["10.0.0.0/8"]));
         assert_eq!(c.ip, Some("9.9.9.9".parse().unwrap()));
         assert!(!c.https);
@@ -142,8 +146,15 @@ mod tests {
 
     #[test]
     fn trusted_proxy_is_believed() {
-        let h = headers(&[("x-forwarded-for", "1.2.3.4"), ("x-forwarded-proto", "https")]);
-        let c = resolve(Some("10.0.0.5".parse().unwrap()), &h, &nets(&["10.0.0.0/8"]));
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let c = resolve(
+            Some("10.0.0.5".parse().unwrap()),
+            &h,
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(c.ip, Some("1.2.3.4".parse().unwrap()));
         assert!(c.https);
     }
@@ -153,7 +164,11 @@ mod tests {
         // The client sent "X-Forwarded-For: 6.6.6.6"; nginx appended the
         // real address.
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 1.2.3.4")]);
-        let c = resolve(Some("10.0.0.5".parse().unwrap()), &h, &nets(&["10.0.0.0/8"]));
+        let c = resolve(
+            Some("10.0.0.5".parse().unwrap()),
+            &h,
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(c.ip, Some("1.2.3.4".parse().unwrap()));
     }
 
@@ -163,14 +178,22 @@ mod tests {
             ("x-forwarded-for", "1.2.3.4, 10.0.0.7"),
             ("x-forwarded-for", "10.0.0.8"),
         ]);
-        let c = resolve(Some("10.0.0.5".parse().unwrap()), &h, &nets(&["10.0.0.0/8"]));
+        let c = resolve(
+            Some("10.0.0.5".parse().unwrap()),
+            &h,
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(c.ip, Some("1.2.3.4".parse().unwrap()));
     }
 
     #[test]
     fn garbage_header_falls_back_to_peer() {
         let h = headers(&[("x-forwarded-for", "not an ip")]);
-        let c = resolve(Some("10.0.0.5".parse().unwrap()), &h, &nets(&["10.0.0.0/8"]));
+        let c = resolve(
+            Some("10.0.0.5".parse().unwrap()),
+            &h,
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(c.ip, Some("10.0.0.5".parse().unwrap()));
     }
 

@@ -42,10 +42,7 @@ pub enum ApiError {
     NotFound(&'static str),
     /// 409 with a stable code.
     #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-    },
+    Conflict { code: &'static str, message: String },
     /// 429, with `Retry-After`.
     #[error("{message}")]
     TooManyRequests {

@@ -28,9 +28,9 @@ where
                 "invalid request body: {}",
                 e.body_text()
             ))),
-            Err(JsonRejection::JsonSyntaxError(_)) => {
-                Err(ApiError::BadRequest("request body is not valid JSON".into()))
-            }
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::BadRequest(
+                "request body is not valid JSON".into(),
+            )),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::PayloadTooLarge)
             }

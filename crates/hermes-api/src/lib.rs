@@ -57,7 +57,10 @@ pub fn router(state: AppState) -> Router {
     let public = Router::from(
         utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc),
     )
-    .layer(from_fn_with_state(state.clone(), ratelimit::anonymous_routes));
+    .layer(from_fn_with_state(
+        state.clone(),
+        ratelimit::anonymous_routes,
+    ));
 
     let mut app = Router::new()
         .merge(api)
@@ -69,14 +72,20 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ))
-        .layer(from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(from_fn(middleware::json_errors))
         .layer(from_fn_with_state(state.clone(), client::middleware));
     if let Some(cors) = cors(&state.config.cors_origins) {
         app = app.layer(cors);
     }
     app.layer(from_fn(middleware::request_context))
-        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
 }
 
 /// The documented routes, grouped by the layers they need.
@@ -89,7 +98,10 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
     let protected = OpenApiRouter::new()
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::me::me))
-        .routes(routes!(routes::users::list_users, routes::users::create_user))
+        .routes(routes!(
+            routes::users::list_users,
+            routes::users::create_user
+        ))
         .routes(routes!(
             routes::users::get_user,
             routes::users::update_user,
@@ -112,7 +124,10 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
 
     let well_known = OpenApiRouter::new()
         .routes(routes!(routes::system::jwks))
-        .layer(from_fn_with_state(state.clone(), ratelimit::anonymous_routes));
+        .layer(from_fn_with_state(
+            state.clone(),
+            ratelimit::anonymous_routes,
+        ));
 
     let ops = OpenApiRouter::new()
         .routes(routes!(routes::system::healthz))
@@ -158,7 +173,12 @@ pub async fn warm_revocations(state: &AppState) -> anyhow::Result<usize> {
     let now = chrono::Utc::now();
     let mut n = 0;
     for tenant in state.store.list_tenants().await? {
-        for (jti, expires) in state.store.scoped(tenant.id).active_revocations(now).await? {
+        for (jti, expires) in state
+            .store
+            .scoped(tenant.id)
+            .active_revocations(now)
+            .await?
+        {
             let ttl = (expires - now).to_std().unwrap_or_default() + state.tokens.config().leeway;
             state.shared.revoke(&jti, ttl).await?;
             n += 1;

@@ -98,7 +98,8 @@ fn method_label(m: &Method) -> &'static str {
 }
 
 /// The API answers JSON only, and frames nothing: lock everything down.
-const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /// The interactive docs page loads its own scripts and styles from this
 /// origin (Swagger UI sets inline styles, never inline scripts).
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \

@@ -14,7 +14,13 @@
 
 use std::time::Duration;
 
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::client::ClientInfo;
+use crate::error::ApiError;
 
 use crate::state::{AppState, Quota};
 
@@ -84,6 +90,46 @@ pub fn tightest(usages: impl IntoIterator<Item = Option<Usage>>) -> Option<Usage
         .min_by_key(|u| (u.allowed(), u.remaining()))
 }
 
+/// Middleware for anonymous routes: one bucket per client IP.
+async fn per_ip(
+    state: &AppState,
+    bucket: &'static str,
+    quota: Quota,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ClientInfo>()
+        .map(ClientInfo::ip_key)
+        .unwrap_or_default();
+    let usage = hit(state, bucket, &ip, quota).await;
+    let mut response = match usage {
+        Some(u) if !u.allowed() => ApiError::TooManyRequests {
+            retry_after: u.resets_in,
+            message: "too many requests from this address; slow down",
+        }
+        .into_response(),
+        _ => next.run(req).await,
+    };
+    if let Some(u) = usage {
+        u.write_headers(response.headers_mut());
+    }
+    response
+}
+
+/// Login and refresh: the tight per-IP budget (10 a minute by default).
+pub async fn auth_routes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let quota = state.config.auth_quota;
+    per_ip(&state, "auth", quota, req, next).await
+}
+
+/// Other anonymous routes (JWKS, OpenAPI, docs).
+pub async fn anonymous_routes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let quota = state.config.anonymous_quota;
+    per_ip(&state, "anon", quota, req, next).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,53 +168,4 @@ mod tests {
         assert_eq!(h["ratelimit-reset"], "2");
         assert_eq!(h["ratelimit-policy"], "10;w=60");
     }
-}
-
-/// Middleware for anonymous routes: one bucket per client IP.
-async fn per_ip(
-    state: &AppState,
-    bucket: &'static str,
-    quota: Quota,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let ip = req
-        .extensions()
-        .get::<crate::client::ClientInfo>()
-        .map(crate::client::ClientInfo::ip_key)
-        .unwrap_or_default();
-    let usage = hit(state, bucket, &ip, quota).await;
-    let mut response = match usage {
-        Some(u) if !u.allowed() => crate::error::ApiError::TooManyRequests {
-            retry_after: u.resets_in,
-            message: "too many requests from this address; slow down",
-        }
-        .into_response(),
-        _ => next.run(req).await,
-    };
-    if let Some(u) = usage {
-        u.write_headers(response.headers_mut());
-    }
-    response
-}
-
-/// Login and refresh: the tight per-IP budget (10 a minute by default).
-pub async fn auth_routes(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let quota = state.config.auth_quota;
-    per_ip(&state, "auth", quota, req, next).await
-}
-
-/// Other anonymous routes (JWKS, OpenAPI, docs).
-pub async fn anonymous_routes(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let quota = state.config.anonymous_quota;
-    per_ip(&state, "anon", quota, req, next).await
 }

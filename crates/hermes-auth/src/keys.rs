@@ -289,7 +289,10 @@ fn load(dir: &Path) -> Result<KeySet, KeyError> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(path).map_err(io_err(path))?.permissions().mode();
+            let mode = fs::metadata(path)
+                .map_err(io_err(path))?
+                .permissions()
+                .mode();
             if mode & 0o077 != 0 {
                 tracing::warn!(
                     path = %path.display(),

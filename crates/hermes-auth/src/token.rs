@@ -166,10 +166,7 @@ impl Tokens {
             return Err(TokenError::Algorithm);
         }
         let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
-        let key = self
-            .keys
-            .verifying_key(kid)
-            .ok_or(TokenError::UnknownKey)?;
+        let key = self.keys.verifying_key(kid).ok_or(TokenError::UnknownKey)?;
         let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidSignature => TokenError::Signature,

@@ -62,7 +62,10 @@ impl TenantName {
             return Err(ParseError::new("name", "must be at most 200 characters"));
         }
         if s.chars().any(char::is_control) {
-            return Err(ParseError::new("name", "must not contain control characters"));
+            return Err(ParseError::new(
+                "name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }

@@ -69,7 +69,10 @@ impl DisplayName {
             return Err(ParseError::new("name", "must be at most 120 characters"));
         }
         if s.chars().any(char::is_control) {
-            return Err(ParseError::new("name", "must not contain control characters"));
+            return Err(ParseError::new(
+                "name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }

@@ -279,7 +279,8 @@ mod tests {
     fn any_field_change_changes_the_hash() {
         let (base, _) = chain(1).remove(0);
         let h = rehash(&base);
-        let variants: Vec<Box<dyn Fn(&mut AuditEntry)>> = vec![
+        type Change = Box<dyn Fn(&mut AuditEntry)>;
+        let variants: Vec<Change> = vec![
             Box::new(|e| e.seq += 1),
             Box::new(|e| e.at += chrono::Duration::microseconds(1)),
             Box::new(|e| e.actor = Actor::Anonymous),

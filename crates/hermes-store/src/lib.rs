@@ -71,12 +71,23 @@ impl StoreError {
     /// Errors worth retrying: the database was unreachable or busy, as
     /// opposed to a request that can never succeed.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-            )
-        )
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL: connection exceptions (08), operator intervention
+            // such as a shutdown or terminated backend (57P), insufficient
+            // resources (53), and "database is not accepting connections".
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") || c == "55000"
+            }),
+            _ => false,
+        }
     }
 }
 

@@ -148,8 +148,4 @@ pub struct SqliteTenant {
     tenant: TenantId,
 }
 
-crate::sql::impl_backend!(
-    store = SqliteStore,
-    scoped = SqliteTenant,
-    db = Sqlite
-);
+crate::sql::impl_backend!(store = SqliteStore, scoped = SqliteTenant, db = Sqlite);

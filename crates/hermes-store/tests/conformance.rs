@@ -46,7 +46,10 @@ fn ev(action: &'static str) -> AuditEvent {
 
 async fn tenant(ctx: &Ctx, slug: &str) -> (Tenant, User) {
     ctx.store
-        .create_tenant(&new_tenant(slug), &new_user("admin@example.com", Role::Admin))
+        .create_tenant(
+            &new_tenant(slug),
+            &new_user("admin@example.com", Role::Admin),
+        )
         .await
         .unwrap()
 }
@@ -91,7 +94,10 @@ async fn tenants_are_created_with_their_admin(ctx: Ctx) {
 
     let dup = ctx
         .store
-        .create_tenant(&new_tenant("smith-jones"), &new_user("x@example.com", Role::Admin))
+        .create_tenant(
+            &new_tenant("smith-jones"),
+            &new_user("x@example.com", Role::Admin),
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict("slug"))), "{dup:?}");
 
@@ -135,9 +141,12 @@ async fn users_are_unique_per_tenant(ctx: Ctx) {
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict("email"))), "{dup:?}");
     // The same address may exist in another firm.
-    sb.create_user(&new_user("ana@example.com", Role::Attorney), ev("user.create"))
-        .await
-        .unwrap();
+    sb.create_user(
+        &new_user("ana@example.com", Role::Attorney),
+        ev("user.create"),
+    )
+    .await
+    .unwrap();
 
     let (found, hash) = sa
         .user_credentials(&Email::parse("ana@example.com").unwrap())
@@ -255,7 +264,10 @@ async fn updates_apply_and_keep_an_admin(ctx: Ctx) {
 
     // An inactive admin does not count.
     let second = s
-        .create_user(&new_user("second@example.com", Role::Admin), ev("user.create"))
+        .create_user(
+            &new_user("second@example.com", Role::Admin),
+            ev("user.create"),
+        )
         .await
         .unwrap();
     s.update_user(
@@ -389,13 +401,20 @@ async fn expired_revoked_and_inactive_sessions_are_invalid(ctx: Ctx) {
     let (t, admin) = tenant(&ctx, "firm").await;
     let s = ctx.store.scoped(t.id);
     let staff = s
-        .create_user(&new_user("staff@example.com", Role::Staff), ev("user.create"))
+        .create_user(
+            &new_user("staff@example.com", Role::Staff),
+            ev("user.create"),
+        )
         .await
         .unwrap();
 
-    s.start_session(staff.id, &token("old", Duration::seconds(-1)), ev("auth.login"))
-        .await
-        .unwrap();
+    s.start_session(
+        staff.id,
+        &token("old", Duration::seconds(-1)),
+        ev("auth.login"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         s.rotate_refresh_token("old", &token("n1", Duration::days(1)), now(), ev("x"))
             .await
@@ -404,12 +423,21 @@ async fn expired_revoked_and_inactive_sessions_are_invalid(ctx: Ctx) {
     );
 
     let fam = s
-        .start_session(staff.id, &token("live", Duration::days(1)), ev("auth.login"))
+        .start_session(
+            staff.id,
+            &token("live", Duration::days(1)),
+            ev("auth.login"),
+        )
         .await
         .unwrap();
-    s.end_session(Some(fam), "jti-1", now() + Duration::minutes(15), ev("auth.logout"))
-        .await
-        .unwrap();
+    s.end_session(
+        Some(fam),
+        "jti-1",
+        now() + Duration::minutes(15),
+        ev("auth.logout"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         s.rotate_refresh_token("live", &token("n2", Duration::days(1)), now(), ev("x"))
             .await
@@ -787,11 +815,17 @@ async fn rls_confines_a_query_that_forgets_its_tenant_filter() {
     let store = pg_store(&db).await;
     use hermes_store::Store as _;
     let (a, _) = store
-        .create_tenant(&new_tenant("firm-a"), &new_user("a@example.com", Role::Admin))
+        .create_tenant(
+            &new_tenant("firm-a"),
+            &new_user("a@example.com", Role::Admin),
+        )
         .await
         .unwrap();
     let (b, _) = store
-        .create_tenant(&new_tenant("firm-b"), &new_user("b@example.com", Role::Admin))
+        .create_tenant(
+            &new_tenant("firm-b"),
+            &new_user("b@example.com", Role::Admin),
+        )
         .await
         .unwrap();
     store
@@ -848,12 +882,11 @@ async fn rls_confines_a_query_that_forgets_its_tenant_filter() {
         "api_keys",
         "audit_log",
     ] {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {table}"
-        )))
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
         assert_eq!(n, 0, "{table} visible without a tenant");
     }
 }

@@ -65,14 +65,8 @@ pub async fn redis_url() -> Option<String> {
 }
 
 pub enum TestDb {
-    Sqlite {
-        dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        name: String,
-        url: String,
-    },
+    Sqlite { dir: tempfile::TempDir, url: String },
+    Postgres { name: String, url: String },
 }
 
 impl TestDb {
@@ -86,22 +80,19 @@ impl TestDb {
     /// it is unreachable outside CI.
     pub async fn postgres() -> Option<Self> {
         let admin = pg_admin_url();
-        let mut conn = match tokio::time::timeout(
-            Duration::from_secs(5),
-            PgConnection::connect(&admin),
-        )
-        .await
-        {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => {
-                unavailable("PostgreSQL", &e.to_string());
-                return None;
-            }
-            Err(_) => {
-                unavailable("PostgreSQL", "connect timed out");
-                return None;
-            }
-        };
+        let mut conn =
+            match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&admin)).await
+            {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => {
+                    unavailable("PostgreSQL", &e.to_string());
+                    return None;
+                }
+                Err(_) => {
+                    unavailable("PostgreSQL", "connect timed out");
+                    return None;
+                }
+            };
         // Several test processes may race to create the role; losing the
         // race is fine.
         let created = sqlx::raw_sql(
@@ -125,7 +116,10 @@ impl TestDb {
         .expect("create test database");
         let _ = conn.close().await;
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        let host = base.rsplit_once('@').map(|(_, h)| h).unwrap_or("127.0.0.1:5432");
+        let host = base
+            .rsplit_once('@')
+            .map(|(_, h)| h)
+            .unwrap_or("127.0.0.1:5432");
         let url = format!("postgres://{APP_ROLE}@{host}/{name}");
         Some(TestDb::Postgres { name, url })
     }

@@ -11,7 +11,11 @@ use crate::config::Settings;
 use crate::startup::{Application, hash_password, open_store};
 
 #[derive(Debug, Parser)]
-#[command(name = "hermes", version, about = "HERMES: the AI receptionist for law firms")]
+#[command(
+    name = "hermes",
+    version,
+    about = "HERMES: the AI receptionist for law firms"
+)]
 pub struct Cli {
     /// TOML configuration file (default: $HERMES_CONFIG, else ./hermes.toml if present).
     #[arg(long, global = true, value_name = "FILE")]

@@ -265,12 +265,10 @@ impl Settings {
                 }
             }
         }
-        let env = env
-            .split("__")
-            .filter(|key| {
-                let k = key.as_str().to_ascii_lowercase();
-                !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("test_")
-            });
+        let env = env.split("__").filter(|key| {
+            let k = key.as_str().to_ascii_lowercase();
+            !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("test_")
+        });
         figment = figment.merge(env);
         let settings: Settings = figment
             .extract()
@@ -282,26 +280,25 @@ impl Settings {
     /// Rules the types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
-        if let Some(url) = &self.database.url {
-            if !(url.starts_with("sqlite:")
+        if let Some(url) = &self.database.url
+            && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
                 || url.starts_with("postgresql://"))
-            {
-                return err(
-                    "database.url",
-                    "must start with sqlite:, postgres:// or postgresql://",
-                );
-            }
+        {
+            return err(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            );
         }
-        if let Some(url) = &self.redis.url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return err("redis.url", "must start with redis:// or rediss://");
-            }
+        if let Some(url) = &self.redis.url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return err("redis.url", "must start with redis:// or rediss://");
         }
-        if let Some(url) = &self.server.public_url {
-            if url::Url::parse(url).is_err() {
-                return err("server.public_url", "is not a valid URL");
-            }
+        if let Some(url) = &self.server.public_url
+            && url::Url::parse(url).is_err()
+        {
+            return err("server.public_url", "is not a valid URL");
         }
         for origin in &self.server.cors_origins {
             match url::Url::parse(origin) {
@@ -315,18 +312,45 @@ impl Settings {
             }
         }
         let positive: [(&str, u64); 12] = [
-            ("server.body_limit_bytes", self.server.body_limit_bytes as u64),
-            ("server.request_timeout_secs", self.server.request_timeout_secs),
-            ("database.max_connections", self.database.max_connections.into()),
-            ("database.acquire_timeout_secs", self.database.acquire_timeout_secs),
+            (
+                "server.body_limit_bytes",
+                self.server.body_limit_bytes as u64,
+            ),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+            ),
+            (
+                "database.max_connections",
+                self.database.max_connections.into(),
+            ),
+            (
+                "database.acquire_timeout_secs",
+                self.database.acquire_timeout_secs,
+            ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
             ("auth.refresh_ttl_days", self.auth.refresh_ttl_days),
             ("auth.key_reload_secs", self.auth.key_reload_secs),
-            ("rate_limit.auth_per_minute", self.rate_limit.auth_per_minute),
-            ("rate_limit.anonymous_per_minute", self.rate_limit.anonymous_per_minute),
-            ("rate_limit.principal_per_minute", self.rate_limit.principal_per_minute),
-            ("rate_limit.tenant_per_minute", self.rate_limit.tenant_per_minute),
-            ("rate_limit.lockout_failures", self.rate_limit.lockout_failures),
+            (
+                "rate_limit.auth_per_minute",
+                self.rate_limit.auth_per_minute,
+            ),
+            (
+                "rate_limit.anonymous_per_minute",
+                self.rate_limit.anonymous_per_minute,
+            ),
+            (
+                "rate_limit.principal_per_minute",
+                self.rate_limit.principal_per_minute,
+            ),
+            (
+                "rate_limit.tenant_per_minute",
+                self.rate_limit.tenant_per_minute,
+            ),
+            (
+                "rate_limit.lockout_failures",
+                self.rate_limit.lockout_failures,
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -348,16 +372,22 @@ impl Settings {
         if let Err(e) = hermes_auth::PasswordHasher::new(self.password_params()) {
             return err("auth.argon2_*", &e.to_string());
         }
-        if self.log.level.parse::<tracing_subscriber::EnvFilter>().is_err() {
+        if self
+            .log
+            .level
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
             return err("log.level", "is not a valid tracing filter");
         }
         Ok(())
     }
 
     pub fn database_url(&self) -> String {
-        self.database.url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("hermes.db").display())
-        })
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("hermes.db").display()))
     }
 
     pub fn keys_dir(&self) -> PathBuf {
@@ -448,6 +478,7 @@ fn describe_figment_error(e: figment::Error) -> String {
 mod tests {
     use super::*;
 
+    #[allow(clippy::result_large_err)] // figment's Jail API, test only
     fn load_with(toml: Option<&str>, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let mut result = None;
         figment::Jail::expect_with(|jail| {
@@ -506,9 +537,13 @@ mod tests {
         assert!(e.to_string().contains("database.url"), "{e}");
 
         let e = load_with(None, &[("HERMES_RATE_LIMIT__TENANT_PER_MINUTE", "0")]).unwrap_err();
-        assert!(e.to_string().contains("rate_limit.tenant_per_minute"), "{e}");
+        assert!(
+            e.to_string().contains("rate_limit.tenant_per_minute"),
+            "{e}"
+        );
 
-        let e = load_with(Some("[server]\ntrusted_proxies = [\"10.0.0.0/99\"]\n"), &[]).unwrap_err();
+        let e =
+            load_with(Some("[server]\ntrusted_proxies = [\"10.0.0.0/99\"]\n"), &[]).unwrap_err();
         assert!(e.to_string().contains("server.trusted_proxies"), "{e}");
 
         let e = load_with(Some("[log]\nformat = \"xml\"\n"), &[]).unwrap_err();
@@ -531,7 +566,11 @@ mod tests {
 
     #[test]
     fn bad_cors_origin_and_argon_params() {
-        let e = load_with(Some("[server]\ncors_origins = [\"https://x.com/path\"]\n"), &[]).unwrap_err();
+        let e = load_with(
+            Some("[server]\ncors_origins = [\"https://x.com/path\"]\n"),
+            &[],
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("server.cors_origins"), "{e}");
         let e = load_with(None, &[("HERMES_AUTH__ARGON2_ITERATIONS", "0")]).unwrap_err();
         assert!(e.to_string().contains("argon2"), "{e}");

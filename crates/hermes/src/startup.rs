@@ -51,7 +51,10 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let store = hermes_store::connect(&opts)
         .await
         .context("connecting to the database (database.url)")?;
-    store.migrate().await.context("running database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("running database migrations")?;
     Ok(store)
 }
 

@@ -44,7 +44,10 @@ fn parse_name(raw: &str) -> Result<String, ParseError> {
         return Err(ParseError::new("name", "must be 1 to 100 characters"));
     }
     if name.chars().any(char::is_control) {
-        return Err(ParseError::new("name", "must not contain control characters"));
+        return Err(ParseError::new(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_owned())
 }

@@ -63,17 +63,21 @@ pub async fn list_audit(
 ) -> ApiResult<Json<AuditPage>> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(hermes_core::ParseError::new("limit", format!("must be 1 to {MAX_PAGE}")).into());
+        return Err(
+            hermes_core::ParseError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
+        );
     }
     let outcome = q
         .outcome
         .as_deref()
         .map(str::parse::<Outcome>)
         .transpose()?;
-    if let (Some(s), Some(u)) = (q.since, q.until) {
-        if s >= u {
-            return Err(ApiError::BadRequest("`since` must be before `until`".into()));
-        }
+    if let (Some(s), Some(u)) = (q.since, q.until)
+        && s >= u
+    {
+        return Err(ApiError::BadRequest(
+            "`since` must be before `until`".into(),
+        ));
     }
     let filter = AuditFilter {
         action: q.action,
@@ -87,7 +91,11 @@ pub async fn list_audit(
     let mut entries = state.store.scoped(auth.tenant).list_audit(&filter).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
-    let next_before = if more { entries.last().map(|e| e.seq) } else { None };
+    let next_before = if more {
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
     Ok(Json(AuditPage {
         entries: entries.iter().map(dto::AuditEntry::from).collect(),
         next_before,

@@ -54,11 +54,20 @@ pub struct TokenPair {
 }
 
 fn lockout_key(tenant: &str, email: &str, ip: &str) -> String {
-    let who = Sha256::digest(format!("{}\n{}", tenant.trim().to_lowercase(), email.trim().to_lowercase()));
+    let who = Sha256::digest(format!(
+        "{}\n{}",
+        tenant.trim().to_lowercase(),
+        email.trim().to_lowercase()
+    ));
     format!("lockout:{}:{ip}", hex::encode(&who[..16]))
 }
 
-fn pair(state: &AppState, user: &User, session: hermes_core::RefreshFamilyId, refresh: String) -> TokenPair {
+fn pair(
+    state: &AppState,
+    user: &User,
+    session: hermes_core::RefreshFamilyId,
+    refresh: String,
+) -> TokenPair {
     let (access_token, _) = state
         .tokens
         .issue(user.id, user.tenant_id, user.role, Some(session));
@@ -228,14 +237,18 @@ pub async fn refresh(
         )
         .await;
     match outcome {
-        Ok(RotateOutcome::Rotated { user, family }) => Ok(Json(pair(&state, &user, family, next.token))),
+        Ok(RotateOutcome::Rotated { user, family }) => {
+            Ok(Json(pair(&state, &user, family, next.token)))
+        }
         Ok(RotateOutcome::Reused { user, family }) => {
             tracing::warn!(%user, %family, "refresh token reuse; session revoked");
             Err(ApiError::Unauthenticated("refresh token reuse"))
         }
         Ok(RotateOutcome::Invalid) => Err(ApiError::Unauthenticated("invalid refresh token")),
         // A token naming a tenant that does not exist.
-        Err(hermes_store::StoreError::NotFound) => Err(ApiError::Unauthenticated("invalid refresh token")),
+        Err(hermes_store::StoreError::NotFound) => {
+            Err(ApiError::Unauthenticated("invalid refresh token"))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -269,12 +282,15 @@ pub async fn logout(
     state
         .store
         .scoped(principal.tenant)
-        .end_session(*session, jti, *expires_at, principal.audit(&client, "auth.logout"))
+        .end_session(
+            *session,
+            jti,
+            *expires_at,
+            principal.audit(&client, "auth.logout"),
+        )
         .await?;
-    let ttl = (*expires_at - Utc::now())
-        .to_std()
-        .unwrap_or_default()
-        + state.tokens.config().leeway;
+    let ttl =
+        (*expires_at - Utc::now()).to_std().unwrap_or_default() + state.tokens.config().leeway;
     if let Err(e) = state.shared.revoke(jti, ttl).await {
         // The database has the revocation; nodes fall back to it.
         tracing::warn!(error = %e, "could not share a token revocation");

@@ -59,4 +59,3 @@ pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResul
     };
     Ok(Json(me))
 }
-

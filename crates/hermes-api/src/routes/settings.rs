@@ -35,7 +35,10 @@ pub struct UpdateFirm {
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody),
     )
 )]
-pub async fn get_firm(auth: Require<perm::ReadSettings>, State(state): State<AppState>) -> ApiResult<Json<dto::Tenant>> {
+pub async fn get_firm(
+    auth: Require<perm::ReadSettings>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<dto::Tenant>> {
     let tenant = state.tenant(auth.tenant).await?;
     Ok(Json(tenant.as_ref().into()))
 }
@@ -66,11 +69,13 @@ pub async fn update_firm(
             "nothing to change: send name and/or time_zone".into(),
         ));
     }
-    let audit = auth.audit(&client, "settings.update").details(serde_json::json!({
-        "section": "firm",
-        "name": patch.name.as_ref().map(|n| n.as_ref().to_owned()),
-        "time_zone": patch.time_zone.map(|z| z.name()),
-    }));
+    let audit = auth
+        .audit(&client, "settings.update")
+        .details(serde_json::json!({
+            "section": "firm",
+            "name": patch.name.as_ref().map(|n| n.as_ref().to_owned()),
+            "time_zone": patch.time_zone.map(|z| z.name()),
+        }));
     let tenant = state
         .store
         .scoped(auth.tenant)

@@ -73,7 +73,10 @@ async fn hash(state: &AppState, password: NewPassword) -> ApiResult<String> {
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody),
     )
 )]
-pub async fn list_users(auth: Require<perm::ManageUsers>, State(state): State<AppState>) -> ApiResult<Json<UserList>> {
+pub async fn list_users(
+    auth: Require<perm::ManageUsers>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<UserList>> {
     let users = state.store.scoped(auth.tenant).list_users().await?;
     Ok(Json(UserList {
         users: users.iter().map(dto::User::from).collect(),
@@ -116,10 +119,11 @@ pub async fn create_user(
                 role,
                 password_hash: hash(&state, password).await?,
             },
-            auth.audit(&client, "user.create").details(serde_json::json!({
-                "email": email.to_string(),
-                "role": role.as_str(),
-            })),
+            auth.audit(&client, "user.create")
+                .details(serde_json::json!({
+                    "email": email.to_string(),
+                    "role": role.as_str(),
+                })),
         )
         .await
         .map_err(|e| match e {
@@ -215,11 +219,13 @@ pub async fn update_user(
     if patch.password_hash.is_some() {
         changed.push("password");
     }
-    let audit = auth.audit(&client, "user.update").details(serde_json::json!({
-        "changed": changed,
-        "role": patch.role.map(|r| r.as_str()),
-        "active": patch.active,
-    }));
+    let audit = auth
+        .audit(&client, "user.update")
+        .details(serde_json::json!({
+            "changed": changed,
+            "role": patch.role.map(|r| r.as_str()),
+            "active": patch.active,
+        }));
     let user = state
         .store
         .scoped(auth.tenant)

@@ -1,0 +1,16 @@
+//! HERMES end to end: the real binary's application on a random port, over
+//! real HTTP, against SQLite and the machine's PostgreSQL and Redis. One
+//! test binary (faster to link than one per file), a module per concern.
+
+mod api_keys;
+mod audit;
+mod auth;
+mod cli;
+mod health;
+mod helpers;
+mod hygiene;
+mod ratelimit;
+mod rbac;
+mod tenancy;
+mod tokens;
+mod users;
