@@ -7,8 +7,9 @@
 //! - [`redis_url`]: the machine's Redis.
 //!
 //! PostgreSQL and Redis are expected on this machine kind. When one is
-//! missing, tests that need it are skipped, except under CI (`CI` set),
-//! where a missing service is a failure: a suite that silently skips its
+//! missing, tests that need it are skipped, except under CI (`CI` set) or
+//! the test script (`HERMES_REQUIRE_SERVICES` set), where a missing service
+//! is a failure: a suite that silently skips its
 //! PostgreSQL half must not pass.
 
 use std::time::Duration;
@@ -30,8 +31,14 @@ pub fn redis_url_raw() -> String {
 /// The ordinary role test databases belong to and the application uses.
 pub const APP_ROLE: &str = "hermes_test_app";
 
+/// Whether missing services are failures (under CI, or when the test
+/// script has checked they are up) rather than reasons to skip.
+pub fn services_required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("HERMES_REQUIRE_SERVICES").is_some()
+}
+
 fn unavailable(what: &str, why: &str) {
-    if std::env::var_os("CI").is_some() {
+    if services_required() {
         panic!("{what} is required under CI but unavailable: {why}");
     }
     eprintln!("skipping: {what} unavailable ({why})");

@@ -23,7 +23,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// Environment variables with the `HERMES_` prefix that are not settings.
-const NOT_SETTINGS: &[&str] = &["config", "admin_password", "user_password"];
+const NOT_SETTINGS: &[&str] = &["config", "admin_password", "user_password", "require_services"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -556,6 +556,33 @@ mod tests {
         assert!(e.to_string().contains("bnd"), "{e}");
         let e = load_with(None, &[("HERMES_DATABSE__URL", "sqlite://x")]).unwrap_err();
         assert!(e.to_string().contains("databse"), "{e}");
+    }
+
+    #[test]
+    fn readme_documents_every_key() {
+        fn keys(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            match v.as_object() {
+                Some(map) => {
+                    for (k, v) in map {
+                        let path = if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}.{k}")
+                        };
+                        keys(&path, v, out);
+                    }
+                }
+                None => out.push(prefix.to_owned()),
+            }
+        }
+        let mut all = Vec::new();
+        keys("", &serde_json::to_value(Settings::default()).unwrap(), &mut all);
+        let readme = include_str!("../../../README.md");
+        let missing: Vec<_> = all
+            .iter()
+            .filter(|k| !readme.contains(&format!("| `{k}` |")))
+            .collect();
+        assert!(missing.is_empty(), "README.md lacks configuration keys {missing:?}");
     }
 
     #[test]

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole HERMES test suite: unit tests, the storage conformance
+# suite on SQLite and PostgreSQL (including row-level security), the Redis
+# shared-state tests, and the end-to-end API tests over real HTTP.
+#
+# PostgreSQL and Redis must be up (scripts/services.sh checks, and starts
+# them if they stopped); with HERMES_REQUIRE_SERVICES=1 a test that cannot
+# reach them fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh
+export HERMES_REQUIRE_SERVICES=1
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast "$@"
+  # nextest does not run doctests.
+  cargo test --workspace --locked --doc
+else
+  cargo test --workspace --locked --no-fail-fast "$@"
+fi
