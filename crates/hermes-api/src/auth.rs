@@ -96,11 +96,17 @@ enum Authn {
     Authenticated(Principal),
     Refused(&'static str),
     Unavailable,
+    Internal,
 }
 
 /// Per-node cache of the live state authentication needs.
 #[derive(Clone)]
 pub struct PrincipalCache {
+    /// Bumped by every invalidation. A request that read a row before an
+    /// invalidation must not put it back into the cache afterwards, so
+    /// entries are only inserted if the epoch is the one seen before the
+    /// read.
+    epoch: Arc<std::sync::atomic::AtomicU64>,
     users: moka::sync::Cache<UserId, Arc<User>>,
     keys: moka::sync::Cache<String, Arc<ApiKey>>,
     tenants: moka::sync::Cache<TenantId, Arc<Tenant>>,
@@ -109,6 +115,7 @@ pub struct PrincipalCache {
 impl PrincipalCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
+            epoch: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             users: moka::sync::Cache::builder()
                 .time_to_live(ttl)
                 .max_capacity(100_000)
@@ -124,7 +131,27 @@ impl PrincipalCache {
         }
     }
 
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Inserts unless an invalidation happened since `epoch` was read.
+    fn fill<K, V>(&self, cache: &moka::sync::Cache<K, V>, epoch: u64, key: K, value: V)
+    where
+        K: std::hash::Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        if self.epoch() == epoch {
+            cache.insert(key, value);
+        }
+    }
+
     fn clear(&self) {
+        self.bump();
         self.users.invalidate_all();
         self.keys.invalidate_all();
         self.tenants.invalidate_all();
@@ -132,12 +159,12 @@ impl PrincipalCache {
 
     /// Applies an invalidation event (see [`Invalidation`]).
     pub fn apply(&self, event: &str) {
+        self.bump();
         match Invalidation::parse(event) {
             Some(Invalidation::User(id)) => self.users.invalidate(&id),
             // Keys are cached by hash; revocations are rare, so drop them all.
             Some(Invalidation::ApiKey(_)) => self.keys.invalidate_all(),
             Some(Invalidation::Tenant(id)) => self.tenants.invalidate(&id),
-            None if event == hermes_cache::RESYNC => self.clear(),
             None => {}
         }
     }
@@ -147,7 +174,8 @@ impl PrincipalCache {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalidation {
     User(UserId),
-    ApiKey(ApiKeyId),
+    /// One key, or (`None`) any number of them.
+    ApiKey(Option<ApiKeyId>),
     Tenant(TenantId),
 }
 
@@ -155,7 +183,8 @@ impl Invalidation {
     pub fn encode(&self) -> String {
         match self {
             Invalidation::User(id) => format!("user:{id}"),
-            Invalidation::ApiKey(id) => format!("api_key:{id}"),
+            Invalidation::ApiKey(Some(id)) => format!("api_key:{id}"),
+            Invalidation::ApiKey(None) => "api_key:*".to_owned(),
             Invalidation::Tenant(id) => format!("tenant:{id}"),
         }
     }
@@ -164,7 +193,8 @@ impl Invalidation {
         let (kind, id) = event.split_once(':')?;
         match kind {
             "user" => id.parse().ok().map(Invalidation::User),
-            "api_key" => id.parse().ok().map(Invalidation::ApiKey),
+            "api_key" if id == "*" => Some(Invalidation::ApiKey(None)),
+            "api_key" => id.parse().ok().map(|k| Invalidation::ApiKey(Some(k))),
             "tenant" => id.parse().ok().map(Invalidation::Tenant),
             _ => None,
         }
@@ -186,28 +216,40 @@ impl AppState {
         if let Some(t) = self.principals.tenants.get(&id) {
             return Ok(t);
         }
+        let epoch = self.principals.epoch();
         let t = Arc::new(
             self.store
                 .tenant_by_id(id)
                 .await?
                 .ok_or(ApiError::NotFound("tenant"))?,
         );
-        self.principals.tenants.insert(id, t.clone());
+        self.principals
+            .fill(&self.principals.tenants, epoch, id, t.clone());
         Ok(t)
     }
 }
 
 /// Keeps this node's cache in step with events from every node. Runs for
 /// the life of the server.
+///
+/// When the shared state's event subscription restarts (Redis reconnected,
+/// possibly restarted and emptied), the node also reloads every unexpired
+/// revocation from the database into the shared state.
 pub fn spawn_invalidation_listener(state: &AppState) -> tokio::task::JoinHandle<()> {
     let mut rx = state.shared.subscribe();
-    let cache = state.principals.clone();
+    let state = state.clone();
     tokio::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
         loop {
             match rx.recv().await {
-                Ok(event) => cache.apply(&event),
-                Err(RecvError::Lagged(_)) => cache.clear(),
+                Ok(event) if event == hermes_cache::RESYNC => {
+                    state.principals.clear();
+                    if let Err(e) = crate::warm_revocations(&state).await {
+                        tracing::warn!(error = %e, "could not reload revocations after a resync");
+                    }
+                }
+                Ok(event) => state.principals.apply(&event),
+                Err(RecvError::Lagged(_)) => state.principals.clear(),
                 Err(RecvError::Closed) => break,
             }
         }
@@ -230,14 +272,14 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
     Ok(Some(credential.trim()))
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Authn {
+async fn authenticate(state: &AppState, headers: &HeaderMap, ip: &str) -> Authn {
     let credential = match bearer(headers) {
         Ok(Some(c)) => c,
         Ok(None) => return Authn::Missing,
         Err(reason) => return Authn::Refused(reason),
     };
     let result = if ApiKeySecret::looks_like(credential) {
-        authenticate_api_key(state, credential).await
+        authenticate_api_key(state, credential, ip).await
     } else {
         authenticate_token(state, credential).await
     };
@@ -247,19 +289,35 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Authn {
             metrics::counter!("hermes_auth_rejected_total", "reason" => reason).increment(1);
             Authn::Refused(reason)
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "authentication could not consult storage");
+        Err(e @ ApiError::Unavailable(_)) => {
+            tracing::warn!(error = ?e, "authentication could not consult storage");
             Authn::Unavailable
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "authentication failed unexpectedly");
+            Authn::Internal
         }
     }
 }
 
-async fn authenticate_api_key(state: &AppState, raw: &str) -> Result<Principal, ApiError> {
+async fn authenticate_api_key(
+    state: &AppState,
+    raw: &str,
+    ip: &str,
+) -> Result<Principal, ApiError> {
     let (tenant, hash) =
         ApiKeySecret::parse(raw).ok_or(ApiError::Unauthenticated("malformed api key"))?;
     let key = match state.principals.keys.get(&hash) {
         Some(k) => k,
         None => {
+            // Unknown keys cost a database lookup: an address already over
+            // its budget for failed authentication gets none.
+            if let Ok(c) = state.shared.peek(&format!("rl:anon:{ip}")).await
+                && c.count >= state.config.anonymous_quota.limit
+            {
+                return Err(ApiError::Unauthenticated("too many failed attempts"));
+            }
+            let epoch = state.principals.epoch();
             let k = state
                 .store
                 .scoped(tenant)
@@ -267,7 +325,9 @@ async fn authenticate_api_key(state: &AppState, raw: &str) -> Result<Principal, 
                 .await?
                 .ok_or(ApiError::Unauthenticated("unknown api key"))?;
             let k = Arc::new(k);
-            state.principals.keys.insert(hash, k.clone());
+            state
+                .principals
+                .fill(&state.principals.keys, epoch, hash, k.clone());
             k
         }
     };
@@ -295,14 +355,18 @@ async fn authenticate_token(state: &AppState, raw: &str) -> Result<Principal, Ap
             hermes_auth::TokenError::Claims => "bad claims",
         })
     })?;
-    let revoked = match state.shared.is_revoked(&verified.jti).await {
+    let jti_key = format!("jti:{}", verified.jti);
+    let sid_key = verified.session.map(|s| format!("sid:{s}"));
+    let mut keys = vec![jti_key.as_str()];
+    keys.extend(sid_key.as_deref());
+    let revoked = match state.shared.any_marked(&keys).await {
         Ok(r) => r,
         // Shared state down: the database has every revocation too.
         Err(_) => {
             state
                 .store
                 .scoped(verified.tenant)
-                .is_access_token_revoked(&verified.jti)
+                .is_access_token_revoked(&verified.jti, verified.session)
                 .await?
         }
     };
@@ -312,6 +376,7 @@ async fn authenticate_token(state: &AppState, raw: &str) -> Result<Principal, Ap
     let user = match state.principals.users.get(&verified.user) {
         Some(u) => u,
         None => {
+            let epoch = state.principals.epoch();
             let u = state
                 .store
                 .scoped(verified.tenant)
@@ -319,7 +384,9 @@ async fn authenticate_token(state: &AppState, raw: &str) -> Result<Principal, Ap
                 .await?
                 .ok_or(ApiError::Unauthenticated("user no longer exists"))?;
             let u = Arc::new(u);
-            state.principals.users.insert(verified.user, u.clone());
+            state
+                .principals
+                .fill(&state.principals.users, epoch, verified.user, u.clone());
             u
         }
     };
@@ -345,24 +412,38 @@ async fn authenticate_token(state: &AppState, raw: &str) -> Result<Principal, Ap
 /// principal and per tenant (or per IP when authentication failed, so a
 /// flood of bad tokens is limited too).
 pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let authn = authenticate(&state, req.headers()).await;
+    let ip = req
+        .extensions()
+        .get::<ClientInfo>()
+        .map(ClientInfo::ip_key)
+        .unwrap_or_default();
+    let authn = authenticate(&state, req.headers(), &ip).await;
     let usage = match &authn {
         Authn::Authenticated(p) => {
-            let (mine_key, firm_key) = (p.limit_key(), p.tenant.to_string());
-            let (mine, firm) = tokio::join!(
-                ratelimit::hit(&state, "principal", &mine_key, state.config.principal_quota),
-                ratelimit::hit(&state, "tenant", &firm_key, state.config.tenant_quota),
-            );
-            ratelimit::tightest([mine, firm])
+            // The principal's own budget first: a request it refuses does
+            // not also spend the firm's, so one noisy user or key cannot
+            // lock out the rest of the firm.
+            let mine = ratelimit::hit(
+                &state,
+                "principal",
+                &p.limit_key(),
+                state.config.principal_quota,
+            )
+            .await;
+            if mine.is_some_and(|u| !u.allowed()) {
+                mine
+            } else {
+                let firm = ratelimit::hit(
+                    &state,
+                    "tenant",
+                    &p.tenant.to_string(),
+                    state.config.tenant_quota,
+                )
+                .await;
+                ratelimit::tightest([mine, firm])
+            }
         }
-        _ => {
-            let ip = req
-                .extensions()
-                .get::<ClientInfo>()
-                .map(ClientInfo::ip_key)
-                .unwrap_or_default();
-            ratelimit::hit(&state, "anon", &ip, state.config.anonymous_quota).await
-        }
+        _ => ratelimit::hit(&state, "anon", &ip, state.config.anonymous_quota).await,
     };
     let mut response = match usage {
         Some(u) if !u.allowed() => ApiError::TooManyRequests {
@@ -391,6 +472,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
             Some(Authn::Refused(reason)) => Err(ApiError::Unauthenticated(reason)),
             Some(Authn::Unavailable) => Err(ApiError::Unavailable(anyhow::anyhow!(
                 "storage unavailable during authentication"
+            ))),
+            Some(Authn::Internal) => Err(ApiError::internal(anyhow::anyhow!(
+                "authentication failed unexpectedly"
             ))),
             // A route that forgot the `protect` layer: fail closed, loudly.
             None => Err(ApiError::internal(anyhow::anyhow!(
@@ -492,7 +576,8 @@ mod tests {
     fn invalidations_round_trip() {
         for inv in [
             Invalidation::User(UserId::new()),
-            Invalidation::ApiKey(ApiKeyId::new()),
+            Invalidation::ApiKey(Some(ApiKeyId::new())),
+            Invalidation::ApiKey(None),
             Invalidation::Tenant(TenantId::new()),
         ] {
             assert_eq!(Invalidation::parse(&inv.encode()), Some(inv));

@@ -32,10 +32,18 @@ impl ClientInfo {
         self.ip.map(|ip| ip.to_string())
     }
 
-    /// A key for per-IP limits.
+    /// A key for per-IP limits and lockouts. An IPv6 client is keyed by its
+    /// /64: one subscriber usually holds a whole /64 and could otherwise
+    /// rotate through addresses to escape every per-address budget.
     pub fn ip_key(&self) -> String {
-        self.ip
-            .map_or_else(|| "unknown".into(), |ip| ip.to_string())
+        match self.ip {
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(ip) => ip.to_string(),
+            None => "unknown".into(),
+        }
     }
 }
 
@@ -53,6 +61,9 @@ pub fn resolve(
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(256).collect());
+    // `::ffff:10.0.0.5` (an IPv4 peer on a dual-stack socket) is 10.0.0.5:
+    // compare and key it as IPv4.
+    let peer = peer.map(|p| p.to_canonical());
     let from_proxy = peer.is_some_and(|p| trusted(p, proxies));
     let mut ip = peer;
     let mut https = false;
@@ -62,7 +73,8 @@ pub fn resolve(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse().ok())
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .map(|a| a.to_canonical())
             .collect();
         if let Some(client) = forwarded.iter().rev().find(|a| !trusted(**a, proxies)) {
             ip = Some(*client);
@@ -195,6 +207,47 @@ mod tests {
             &nets(&["10.0.0.0/8"]),
         );
         assert_eq!(c.ip, Some("10.0.0.5".parse().unwrap()));
+    }
+
+    #[test]
+    fn mapped_ipv4_peers_match_ipv4_proxies() {
+        let h = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        let c = resolve(
+            Some("::ffff:10.0.0.5".parse().unwrap()),
+            &h,
+            &nets(&["10.0.0.0/8"]),
+        );
+        assert_eq!(c.ip, Some("1.2.3.4".parse().unwrap()));
+        let c = resolve(
+            Some("::ffff:9.9.9.9".parse().unwrap()),
+            &HeaderMap::new(),
+            &[],
+        );
+        assert_eq!(c.ip_key(), "9.9.9.9");
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let a = resolve(
+            Some("2001:db8:1:2::1".parse().unwrap()),
+            &HeaderMap::new(),
+            &[],
+        );
+        let b = resolve(
+            Some("2001:db8:1:2:ffff::9".parse().unwrap()),
+            &HeaderMap::new(),
+            &[],
+        );
+        let c = resolve(
+            Some("2001:db8:1:3::1".parse().unwrap()),
+            &HeaderMap::new(),
+            &[],
+        );
+        assert_eq!(a.ip_key(), "2001:db8:1:2::/64");
+        assert_eq!(a.ip_key(), b.ip_key());
+        assert_ne!(a.ip_key(), c.ip_key());
+        // The audit log still records the full address.
+        assert_eq!(a.ip_string().unwrap(), "2001:db8:1:2::1");
     }
 
     #[test]

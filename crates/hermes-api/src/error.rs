@@ -79,6 +79,15 @@ impl ApiError {
         ApiError::Internal(e.into())
     }
 
+    /// Maps a store error, naming what was not found: for
+    /// `.map_err(ApiError::store_for("user"))`.
+    pub fn store_for(what: &'static str) -> impl FnOnce(StoreError) -> ApiError {
+        move |e| match e {
+            StoreError::NotFound => ApiError::NotFound(what),
+            e => e.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -16,8 +16,8 @@
 //! **API Boundary:** only [`dto`] types and the request/response types next
 //! to each handler are serialized.
 //!
-//! **Architecture Invariant:** every route under `/api/v1` except login and
-//! refresh sits behind [`auth::protect`], and every handler that touches
+//! **Architecture Invariant:** every route under `/api/v1` except login,
+//! refresh and the OpenAPI document sits behind [`auth::protect`], and every handler that touches
 //! tenant data takes `Require<perm::…>`, whose permission the OpenAPI
 //! document repeats as the operation's security scope (a test checks every
 //! operation × every role against the permission table).
@@ -166,21 +166,28 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// Loads every tenant's unexpired token revocations into the shared state.
-/// Needed at start when that state is in-process (it did not survive the
-/// restart); harmless with Redis.
+/// Loads every tenant's unexpired revocations (access-token ids revoked by
+/// logout, sessions ended recently) from the database into the shared
+/// state. Run at start (in-process state did not survive the restart),
+/// whenever the Redis subscription restarts (Redis may have lost them), and
+/// periodically, so a revocation that could not be shared when it happened
+/// reaches every node within that period.
 pub async fn warm_revocations(state: &AppState) -> anyhow::Result<usize> {
     let now = chrono::Utc::now();
+    let cfg = state.tokens.config();
+    let lifetime = cfg.access_ttl + cfg.leeway;
+    let since = now - chrono::Duration::from_std(lifetime)?;
     let mut n = 0;
     for tenant in state.store.list_tenants().await? {
-        for (jti, expires) in state
-            .store
-            .scoped(tenant.id)
-            .active_revocations(now)
-            .await?
-        {
-            let ttl = (expires - now).to_std().unwrap_or_default() + state.tokens.config().leeway;
-            state.shared.revoke(&jti, ttl).await?;
+        let scoped = state.store.scoped(tenant.id);
+        for (jti, expires) in scoped.active_revocations(now).await? {
+            let ttl = (expires - now).to_std().unwrap_or_default() + cfg.leeway;
+            state.shared.mark(&format!("jti:{jti}"), ttl).await?;
+            n += 1;
+        }
+        for (session, ended) in scoped.recently_ended_sessions(since).await? {
+            let ttl = (ended - since).to_std().unwrap_or_default();
+            state.shared.mark(&format!("sid:{session}"), ttl).await?;
             n += 1;
         }
     }

@@ -60,7 +60,7 @@ impl Usage {
 /// Counts a request against `bucket:id`. `None` when the shared state is
 /// unavailable (fail open, see the module docs).
 pub async fn hit(state: &AppState, bucket: &'static str, id: &str, quota: Quota) -> Option<Usage> {
-    let key = format!("{bucket}:{id}");
+    let key = format!("rl:{bucket}:{id}");
     match state.shared.hit(&key, quota.window).await {
         Ok(c) => {
             let usage = Usage {

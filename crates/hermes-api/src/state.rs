@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use hermes_auth::{PasswordHasher, Tokens};
 use hermes_cache::SharedState;
+use hermes_core::NewPassword;
 use hermes_store::Store;
 use ipnet::IpNet;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::PrincipalCache;
+use crate::error::ApiError;
 
 /// A request budget: `limit` requests per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,10 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,
     pub passwords: Arc<PasswordHasher>,
+    /// Bounds concurrent argon2 work to the number of CPUs: each hash takes
+    /// ~19 MiB and tens of milliseconds, so an unbounded flood of logins
+    /// from many addresses would exhaust memory before any rate limit bit.
+    password_slots: tokio::sync::Semaphore,
     pub shared: Arc<dyn SharedState>,
     pub principals: PrincipalCache,
     pub config: Arc<ApiConfig>,
@@ -111,14 +117,68 @@ impl AppState {
         config: ApiConfig,
     ) -> Self {
         let principals = PrincipalCache::new(config.principal_cache_ttl);
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self(Arc::new(Shared {
             store,
             tokens,
             passwords: Arc::new(passwords),
+            password_slots: tokio::sync::Semaphore::new(cpus),
             shared,
             principals,
             config: Arc::new(config),
             metrics: crate::metrics::handle(),
         }))
+    }
+}
+
+/// How long a request waits for a password-hashing slot before 503.
+const PASSWORD_SLOT_WAIT: Duration = Duration::from_secs(10);
+
+impl AppState {
+    async fn password_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        match tokio::time::timeout(PASSWORD_SLOT_WAIT, self.password_slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::Unavailable(anyhow::anyhow!(
+                "too many password checks in progress"
+            ))),
+        }
+    }
+
+    /// Hashes a new password (argon2id) on the blocking pool.
+    pub async fn hash_password(&self, password: NewPassword) -> Result<String, ApiError> {
+        let _slot = self.password_slot().await?;
+        let hasher = self.passwords.clone();
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    /// Checks `password` against `stored`, or against a dummy hash when
+    /// there is no account, so both take the same time.
+    pub async fn verify_password(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, ApiError> {
+        let _slot = self.password_slot().await?;
+        let hasher = self.passwords.clone();
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => hasher.verify(&password, &hash),
+            None => hasher.verify_dummy(&password),
+        })
+        .await
+        .map_err(ApiError::internal)
+    }
+
+    /// Makes access tokens of these sessions fail on every node until they
+    /// would have expired anyway.
+    pub async fn end_sessions(&self, sessions: &[hermes_core::RefreshFamilyId]) {
+        let ttl = self.tokens.config().access_ttl + self.tokens.config().leeway;
+        for s in sessions {
+            if let Err(e) = self.shared.mark(&format!("sid:{s}"), ttl).await {
+                // The database has it; nodes re-warm from it (see lib.rs).
+                tracing::warn!(error = %e, "could not share an ended session");
+            }
+        }
     }
 }

@@ -144,12 +144,47 @@ const RESCAN_INTERVAL: Duration = Duration::from_secs(1);
 
 impl KeyRing {
     /// Loads the keys in `dir`, first creating the directory and a key if
-    /// there is none (the embedded default's first start).
+    /// there is none (the embedded default's first start). Several nodes
+    /// starting together on one empty shared directory create one key
+    /// between them: the first to take `.init.lock` writes it, the others
+    /// wait for it.
     pub fn open_or_create(dir: &Path) -> Result<Self, KeyError> {
         create_dir_private(dir)?;
         if key_files(dir)?.is_empty() {
-            let kid = Self::rotate(dir)?;
-            tracing::info!(kid, "generated a new JWT signing key");
+            let lock = dir.join(".init.lock");
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(_) => {
+                    let created = if key_files(dir)?.is_empty() {
+                        Some(Self::rotate(dir))
+                    } else {
+                        None
+                    };
+                    let _ = fs::remove_file(&lock);
+                    if let Some(kid) = created.transpose()? {
+                        tracing::info!(kid, "generated a new JWT signing key");
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // Another node is creating it; a lock older than a few
+                    // seconds was left by a crash and is ignored.
+                    for _ in 0..50 {
+                        if !key_files(dir)?.is_empty() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    if key_files(dir)?.is_empty() {
+                        let _ = fs::remove_file(&lock);
+                        let kid = Self::rotate(dir)?;
+                        tracing::info!(kid, "generated a new JWT signing key (stale lock)");
+                    }
+                }
+                Err(e) => return Err(io_err(dir)(e)),
+            }
         }
         Self::open(dir)
     }
@@ -237,7 +272,12 @@ impl KeyRing {
     }
 }
 
+/// Creates `dir` readable by its owner only. An existing directory is left
+/// as it is: it may be a read-only secret mount managed by the platform.
 fn create_dir_private(dir: &Path) -> Result<(), KeyError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     #[cfg(unix)]
     {
@@ -377,6 +417,38 @@ mod tests {
         std::thread::sleep(RESCAN_INTERVAL);
         assert!(ring.verifying_key(&newer).is_some());
         assert_eq!(ring.current().kid, newer);
+    }
+
+    #[test]
+    fn nodes_starting_together_create_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let keys = keys.clone();
+                std::thread::spawn(move || {
+                    KeyRing::open_or_create(&keys)
+                        .unwrap()
+                        .current()
+                        .kid
+                        .clone()
+                })
+            })
+            .collect();
+        let kids: std::collections::BTreeSet<String> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(kids.len(), 1, "nodes disagree on the signing key: {kids:?}");
+        assert_eq!(key_files(&keys).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_existing_directory_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o750)).unwrap();
+        KeyRing::open_or_create(dir.path()).unwrap();
+        let mode = fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o750);
     }
 
     #[test]

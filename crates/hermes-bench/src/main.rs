@@ -90,8 +90,12 @@ async fn start_server(args: &Args) -> anyhow::Result<Server> {
         ),
     };
     // The server runs in a temporary directory: resolve the path first.
-    let hermes = std::fs::canonicalize(&args.hermes)
-        .with_context(|| format!("{} not found; build it with cargo build --release", args.hermes))?;
+    let hermes = std::fs::canonicalize(&args.hermes).with_context(|| {
+        format!(
+            "{} not found; build it with cargo build --release",
+            args.hermes
+        )
+    })?;
     let mut cmd = if args.server_cpus.is_empty() {
         Command::new(&hermes)
     } else {
@@ -107,6 +111,7 @@ async fn start_server(args: &Args) -> anyhow::Result<Server> {
         .env("HERMES_RATE_LIMIT__TENANT_PER_MINUTE", "100000000")
         .env("HERMES_RATE_LIMIT__LOCKOUT_FAILURES", "1000000")
         .env("HERMES_LOG__LEVEL", &args.server_log)
+        .env("HERMES_DEMO__SEED", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if let Some(db) = &db {
@@ -145,12 +150,36 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn login_costs(client: &reqwest::Client, s: &Server, n: usize) -> anyhow::Result<Vec<(String, f64, u16)>> {
+async fn login_costs(
+    client: &reqwest::Client,
+    s: &Server,
+    n: usize,
+) -> anyhow::Result<Vec<(String, f64, u16)>> {
     let cases = [
-        ("right password", "demo", "admin@demo.example", s.password.as_str()),
-        ("wrong password", "demo", "admin@demo.example", "not the password at all"),
-        ("unknown email", "demo", "nobody@demo.example", "not the password at all"),
-        ("unknown firm", "no-such-firm", "admin@demo.example", "not the password at all"),
+        (
+            "right password",
+            "demo",
+            "admin@demo.example",
+            s.password.as_str(),
+        ),
+        (
+            "wrong password",
+            "demo",
+            "admin@demo.example",
+            "not the password at all",
+        ),
+        (
+            "unknown email",
+            "demo",
+            "nobody@demo.example",
+            "not the password at all",
+        ),
+        (
+            "unknown firm",
+            "no-such-firm",
+            "admin@demo.example",
+            "not the password at all",
+        ),
     ];
     let mut out = Vec::new();
     for (name, tenant, email, password) in cases {
@@ -184,7 +213,9 @@ async fn main() -> anyhow::Result<()> {
     let costs = login_costs(&client, &server, args.logins).await?;
     let login: Value = client
         .post(format!("{}/api/v1/auth/login", server.url))
-        .json(&json!({"tenant": "demo", "email": "admin@demo.example", "password": server.password}))
+        .json(
+            &json!({"tenant": "demo", "email": "admin@demo.example", "password": server.password}),
+        )
         .send()
         .await?
         .json()
@@ -240,10 +271,14 @@ async fn main() -> anyhow::Result<()> {
     };
     let rps = hist.len() as f64 / elapsed.as_secs_f64();
     let q = |p: f64| hist.value_at_quantile(p) as f64 / 1000.0;
-    println!("backend: {backend}; concurrency {}; {}s measured after {}s warm-up; server log level {}",
-        args.concurrency, args.duration, args.warmup, args.server_log);
+    println!(
+        "backend: {backend}; concurrency {}; {}s measured after {}s warm-up; server log level {}",
+        args.concurrency, args.duration, args.warmup, args.server_log
+    );
     println!();
-    println!("| backend | concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |");
+    println!(
+        "| backend | concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     println!(
         "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
@@ -257,7 +292,10 @@ async fn main() -> anyhow::Result<()> {
         hist.max() as f64 / 1000.0,
     );
     println!();
-    println!("| login ({} sequential each) | mean ms | status |", args.logins);
+    println!(
+        "| login ({} sequential each) | mean ms | status |",
+        args.logins
+    );
     println!("|---|---|---|");
     for (name, mean, status) in costs {
         println!("| {name} | {mean:.1} | {status} |");

@@ -1,10 +1,15 @@
 //! State that several HERMES nodes must agree on, kept out of the database.
 //!
-//! Three things need to be shared, fast, and may expire on their own:
-//! - counters for rate limits and login lockouts (`hit`),
-//! - revoked access-token ids, until the tokens would have expired anyway,
+//! Four things need to be shared, fast, and may expire on their own:
+//! - counters for rate limits (`hit`: fixed windows),
+//! - attempt slots for login lockouts (`attempt`: a sliding window),
+//! - marks: revoked access-token ids and ended sessions, until the tokens
+//!   they concern would have expired anyway (`mark`, `any_marked`),
 //! - events that tell every node to drop a cached entry (a user was
 //!   deactivated, an API key revoked) and, in later issues, live updates.
+//!
+//! Keys are chosen by the caller (`rl:…`, `jti:…`, `lock:…`); a key is used
+//! for one kind of state only.
 //!
 //! [`memory::MemoryState`] keeps them in the process: right for one node,
 //! and the embedded default. [`redis::RedisState`] keeps them in Redis, so
@@ -30,6 +35,17 @@ pub struct SharedError(pub String);
 
 pub type Result<T> = std::result::Result<T, SharedError>;
 
+/// The outcome of asking for an attempt slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// The attempt was recorded and may proceed.
+    pub allowed: bool,
+    /// Attempts in the window, this one included when allowed.
+    pub count: u64,
+    /// When refused: time until the oldest attempt leaves the window.
+    pub retry_after: Duration,
+}
+
 /// A counter after a hit (or a look).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
@@ -54,13 +70,20 @@ pub trait SharedState: Send + Sync + 'static {
     /// The current count without adding to it (zero if no window is open).
     async fn peek(&self, key: &str) -> Result<Count>;
 
-    /// Ends `key`'s window now (a successful login clears its failures).
+    /// Atomically: forgets attempts older than `window`, and records a new
+    /// one unless `limit` are already in the window. Exact sliding-window
+    /// semantics ("at most `limit` within any `window`"), and race-free: two
+    /// concurrent callers cannot both take the last slot.
+    async fn attempt(&self, key: &str, limit: u64, window: Duration) -> Result<Attempt>;
+
+    /// Forgets `key` entirely (a successful login clears its attempts).
     async fn clear(&self, key: &str) -> Result<()>;
 
-    /// Marks `id` revoked for `ttl`.
-    async fn revoke(&self, id: &str, ttl: Duration) -> Result<()>;
+    /// Marks `key` for `ttl` (a revoked token id, an ended session).
+    async fn mark(&self, key: &str, ttl: Duration) -> Result<()>;
 
-    async fn is_revoked(&self, id: &str) -> Result<bool>;
+    /// Whether any of `keys` is marked (one round trip for all of them).
+    async fn any_marked(&self, keys: &[&str]) -> Result<bool>;
 
     /// Sends `event` to every node's subscribers, this node's included.
     async fn publish(&self, event: &str) -> Result<()>;

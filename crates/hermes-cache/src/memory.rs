@@ -7,14 +7,14 @@
 //! past the size it had at its last sweep, so memory is bounded by the
 //! number of keys live within one window.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use crate::{Count, EVENT_CAPACITY, Result, SharedState};
+use crate::{Attempt, Count, EVENT_CAPACITY, Result, SharedState};
 
 struct Expiring<V> {
     map: HashMap<String, (V, Instant)>,
@@ -46,7 +46,10 @@ impl<V> Expiring<V> {
 
 pub struct MemoryState {
     counters: Mutex<Expiring<u64>>,
-    revoked: Mutex<Expiring<()>>,
+    marks: Mutex<Expiring<()>>,
+    /// Attempt times per key, oldest first; the entry's expiry is that of
+    /// its newest attempt, so whole keys are swept like the other maps.
+    attempts: Mutex<Expiring<VecDeque<Instant>>>,
     events: broadcast::Sender<String>,
 }
 
@@ -60,7 +63,8 @@ impl MemoryState {
     pub fn new() -> Self {
         Self {
             counters: Mutex::new(Expiring::new()),
-            revoked: Mutex::new(Expiring::new()),
+            marks: Mutex::new(Expiring::new()),
+            attempts: Mutex::new(Expiring::new()),
             events: broadcast::channel(EVENT_CAPACITY).0,
         }
     }
@@ -112,27 +116,60 @@ impl SharedState for MemoryState {
         })
     }
 
+    async fn attempt(&self, key: &str, limit: u64, window: Duration) -> Result<Attempt> {
+        let now = Instant::now();
+        let mut a = self.attempts.lock().expect("lock poisoned");
+        a.maybe_sweep(now);
+        let entry = a
+            .map
+            .entry(key.to_owned())
+            .or_insert_with(|| (VecDeque::new(), now));
+        let times = &mut entry.0;
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            times.pop_front();
+        }
+        let count = times.len() as u64;
+        if count >= limit {
+            let retry_after = times.front().map_or(window, |oldest| {
+                (*oldest + window).saturating_duration_since(now)
+            });
+            return Ok(Attempt {
+                allowed: false,
+                count,
+                retry_after,
+            });
+        }
+        times.push_back(now);
+        entry.1 = now + window;
+        Ok(Attempt {
+            allowed: true,
+            count: count + 1,
+            retry_after: Duration::ZERO,
+        })
+    }
+
     async fn clear(&self, key: &str) -> Result<()> {
         self.counters.lock().expect("lock poisoned").map.remove(key);
+        self.attempts.lock().expect("lock poisoned").map.remove(key);
+        self.marks.lock().expect("lock poisoned").map.remove(key);
         Ok(())
     }
 
-    async fn revoke(&self, id: &str, ttl: Duration) -> Result<()> {
+    async fn mark(&self, key: &str, ttl: Duration) -> Result<()> {
         let now = Instant::now();
-        let mut r = self.revoked.lock().expect("lock poisoned");
-        r.maybe_sweep(now);
-        r.map.insert(id.to_owned(), ((), now + ttl));
+        let mut m = self.marks.lock().expect("lock poisoned");
+        m.maybe_sweep(now);
+        m.map.insert(key.to_owned(), ((), now + ttl));
         Ok(())
     }
 
-    async fn is_revoked(&self, id: &str) -> Result<bool> {
+    async fn any_marked(&self, keys: &[&str]) -> Result<bool> {
         let now = Instant::now();
-        Ok(self
-            .revoked
-            .lock()
-            .expect("lock poisoned")
-            .live(id, now)
-            .is_some())
+        let mut m = self.marks.lock().expect("lock poisoned");
+        Ok(keys.iter().any(|k| m.live(k, now).is_some()))
     }
 
     async fn publish(&self, event: &str) -> Result<()> {
@@ -177,13 +214,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn revocations_expire() {
+    async fn marks_expire() {
         let s = MemoryState::new();
-        s.revoke("jti-1", Duration::from_millis(50)).await.unwrap();
-        assert!(s.is_revoked("jti-1").await.unwrap());
-        assert!(!s.is_revoked("jti-2").await.unwrap());
+        s.mark("jti:1", Duration::from_millis(50)).await.unwrap();
+        assert!(s.any_marked(&["jti:1"]).await.unwrap());
+        assert!(s.any_marked(&["jti:2", "jti:1"]).await.unwrap());
+        assert!(!s.any_marked(&["jti:2"]).await.unwrap());
+        assert!(!s.any_marked(&[]).await.unwrap());
         tokio::time::sleep(Duration::from_millis(70)).await;
-        assert!(!s.is_revoked("jti-1").await.unwrap());
+        assert!(!s.any_marked(&["jti:1"]).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn attempts_slide() {
+        let s = MemoryState::new();
+        let w = Duration::from_millis(200);
+        for i in 1..=3 {
+            let a = s.attempt("k", 3, w).await.unwrap();
+            assert!(a.allowed);
+            assert_eq!(a.count, i);
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        let refused = s.attempt("k", 3, w).await.unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.count, 3);
+        assert!(refused.retry_after <= w && refused.retry_after > Duration::ZERO);
+        // Once the oldest attempt leaves the window, exactly one slot frees.
+        tokio::time::sleep(refused.retry_after + Duration::from_millis(5)).await;
+        assert!(s.attempt("k", 3, w).await.unwrap().allowed);
+        assert!(!s.attempt("k", 3, w).await.unwrap().allowed);
+        s.clear("k").await.unwrap();
+        assert_eq!(s.attempt("k", 3, w).await.unwrap().count, 1);
     }
 
     #[tokio::test]

@@ -9,8 +9,10 @@
 //! published while the subscription is down is lost; consumers therefore
 //! keep entries short-lived (see the API's principal cache).
 //!
-//! Every key is namespaced (`<prefix>rl:…`, `<prefix>revoked:…`) so one
-//! Redis can serve several deployments.
+//! Every key is prefixed with the deployment's `redis.key_prefix`, so one
+//! Redis can serve several deployments. The keys expire by themselves; run
+//! Redis with `maxmemory-policy noeviction` so it never drops a revocation
+//! early to make room.
 
 use std::time::Duration;
 
@@ -19,11 +21,32 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
-use crate::{Count, EVENT_CAPACITY, RESYNC, Result, SharedError, SharedState};
+use crate::{Attempt, Count, EVENT_CAPACITY, RESYNC, Result, SharedError, SharedState};
 
 fn err(e: redis::RedisError) -> SharedError {
     SharedError(e.to_string())
 }
+
+/// `KEYS[1]` sorted set of attempt times; `ARGV[1]` window in ms, `ARGV[2]`
+/// limit, `ARGV[3]` a unique member. Uses the Redis server's clock, so
+/// nodes with skewed clocks still agree. Returns `{allowed, count, retry_ms}`.
+const ATTEMPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local retry = window
+  if oldest[2] then retry = tonumber(oldest[2]) + window - now end
+  return {0, count, retry}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return {1, count + 1, 0}
+";
 
 /// `KEYS[1]` counter; `ARGV[1]` window in ms. Returns `{count, pttl}`.
 const HIT: &str = r"
@@ -41,6 +64,7 @@ pub struct RedisState {
     prefix: String,
     channel: String,
     hit: redis::Script,
+    attempt: redis::Script,
     events: broadcast::Sender<String>,
     subscriber: tokio::task::JoinHandle<()>,
 }
@@ -80,13 +104,14 @@ impl RedisState {
             prefix: prefix.to_owned(),
             channel,
             hit: redis::Script::new(HIT),
+            attempt: redis::Script::new(ATTEMPT),
             events,
             subscriber,
         })
     }
 
-    fn key(&self, kind: &str, key: &str) -> String {
-        format!("{}{}:{}", self.prefix, kind, key)
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
     }
 }
 
@@ -144,7 +169,7 @@ impl SharedState for RedisState {
         let mut c = self.conn.clone();
         let (count, ttl): (u64, i64) = self
             .hit
-            .key(self.key("rl", key))
+            .key(self.key(key))
             .arg(window.as_millis().max(1) as u64)
             .invoke_async(&mut c)
             .await
@@ -157,7 +182,7 @@ impl SharedState for RedisState {
 
     async fn peek(&self, key: &str) -> Result<Count> {
         let mut c = self.conn.clone();
-        let k = self.key("rl", key);
+        let k = self.key(key);
         let (count, ttl): (Option<u64>, i64) = redis::pipe()
             .get(&k)
             .pttl(&k)
@@ -170,24 +195,49 @@ impl SharedState for RedisState {
         })
     }
 
+    async fn attempt(&self, key: &str, limit: u64, window: Duration) -> Result<Attempt> {
+        let mut c = self.conn.clone();
+        // Unique, so two attempts in one millisecond stay two entries.
+        let member = uuid::Uuid::new_v4().simple().to_string();
+        let (allowed, count, retry_ms): (u8, u64, i64) = self
+            .attempt
+            .key(self.key(key))
+            .arg(window.as_millis().max(1) as u64)
+            .arg(limit)
+            .arg(member)
+            .invoke_async(&mut c)
+            .await
+            .map_err(err)?;
+        Ok(Attempt {
+            allowed: allowed == 1,
+            count,
+            retry_after: Duration::from_millis(retry_ms.max(0) as u64),
+        })
+    }
+
     async fn clear(&self, key: &str) -> Result<()> {
         let mut c = self.conn.clone();
-        let _: () = c.del(self.key("rl", key)).await.map_err(err)?;
+        let _: () = c.del(self.key(key)).await.map_err(err)?;
         Ok(())
     }
 
-    async fn revoke(&self, id: &str, ttl: Duration) -> Result<()> {
+    async fn mark(&self, key: &str, ttl: Duration) -> Result<()> {
         let mut c = self.conn.clone();
         let _: () = c
-            .pset_ex(self.key("revoked", id), 1, ttl.as_millis().max(1) as u64)
+            .pset_ex(self.key(key), 1, ttl.as_millis().max(1) as u64)
             .await
             .map_err(err)?;
         Ok(())
     }
 
-    async fn is_revoked(&self, id: &str) -> Result<bool> {
+    async fn any_marked(&self, keys: &[&str]) -> Result<bool> {
+        if keys.is_empty() {
+            return Ok(false);
+        }
         let mut c = self.conn.clone();
-        c.exists(self.key("revoked", id)).await.map_err(err)
+        let full: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let n: u64 = c.exists(full).await.map_err(err)?;
+        Ok(n > 0)
     }
 
     async fn publish(&self, event: &str) -> Result<()> {

@@ -72,21 +72,70 @@ async fn prefixes_isolate_deployments() {
     };
     a.hit("k", Duration::from_secs(60)).await.unwrap();
     assert_eq!(b.peek("k").await.unwrap().count, 0);
-    a.revoke("jti", Duration::from_secs(60)).await.unwrap();
-    assert!(!b.is_revoked("jti").await.unwrap());
+    a.mark("jti:x", Duration::from_secs(60)).await.unwrap();
+    assert!(!b.any_marked(&["jti:x"]).await.unwrap());
 }
 
 #[tokio::test]
-async fn revocations_are_shared_and_expire() {
+async fn marks_are_shared_and_expire() {
     let p = prefix();
     let (Some(a), Some(b)) = (node(&p).await, node(&p).await) else {
         return;
     };
-    a.revoke("jti-1", Duration::from_millis(200)).await.unwrap();
-    assert!(b.is_revoked("jti-1").await.unwrap());
-    assert!(!b.is_revoked("jti-2").await.unwrap());
+    a.mark("jti:1", Duration::from_millis(200)).await.unwrap();
+    assert!(b.any_marked(&["jti:1"]).await.unwrap());
+    assert!(b.any_marked(&["sid:9", "jti:1"]).await.unwrap());
+    assert!(!b.any_marked(&["jti:2", "sid:9"]).await.unwrap());
+    assert!(!b.any_marked(&[]).await.unwrap());
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(!b.is_revoked("jti-1").await.unwrap());
+    assert!(!b.any_marked(&["jti:1"]).await.unwrap());
+}
+
+#[tokio::test]
+async fn attempt_slots_are_shared_and_slide() {
+    let p = prefix();
+    let (Some(a), Some(b)) = (node(&p).await, node(&p).await) else {
+        return;
+    };
+    let w = Duration::from_millis(400);
+    assert_eq!(a.attempt("lock:x", 3, w).await.unwrap().count, 1);
+    assert_eq!(b.attempt("lock:x", 3, w).await.unwrap().count, 2);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(a.attempt("lock:x", 3, w).await.unwrap().count, 3);
+    let refused = b.attempt("lock:x", 3, w).await.unwrap();
+    assert!(!refused.allowed);
+    assert!(refused.retry_after <= w && refused.retry_after >= Duration::from_millis(200));
+    // The first two leave the window; the third is still in it.
+    tokio::time::sleep(refused.retry_after + Duration::from_millis(20)).await;
+    let again = a.attempt("lock:x", 3, w).await.unwrap();
+    assert!(again.allowed);
+    assert_eq!(again.count, 2);
+    b.clear("lock:x").await.unwrap();
+    assert_eq!(a.attempt("lock:x", 3, w).await.unwrap().count, 1);
+}
+
+#[tokio::test]
+async fn concurrent_attempts_never_exceed_the_limit() {
+    let p = prefix();
+    let (Some(a), Some(b)) = (node(&p).await, node(&p).await) else {
+        return;
+    };
+    let (a, b) = (std::sync::Arc::new(a), std::sync::Arc::new(b));
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            node.attempt("lock:race", 5, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .allowed
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(allowed, 5);
 }
 
 #[tokio::test]

@@ -35,6 +35,18 @@ impl Role {
         }
     }
 
+    /// Roles are nested: each holds every permission of the roles below it
+    /// (a test checks this against the table). Used to cap what a user can
+    /// hand on, e.g. the API keys they created.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Role::Admin => 3,
+            Role::Attorney => 2,
+            Role::Staff => 1,
+            Role::ReadOnly => 0,
+        }
+    }
+
     /// The permission table. Exhaustive matches: adding a role or a
     /// permission does not compile until someone decides who gets it.
     pub fn allows(&self, permission: Permission) -> bool {
@@ -196,6 +208,18 @@ mod tests {
         for (perm, row) in EXPECTED {
             for (role, want) in Role::ALL.iter().zip(row) {
                 assert_eq!(role.allows(perm), want, "{role} / {}", perm.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_follow_permission_inclusion() {
+        for a in Role::ALL {
+            for b in Role::ALL {
+                let includes = Permission::ALL
+                    .iter()
+                    .all(|p| !b.allows(*p) || a.allows(*p));
+                assert_eq!(a.rank() >= b.rank(), includes, "{a} vs {b}");
             }
         }
     }

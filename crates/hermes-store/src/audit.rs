@@ -72,11 +72,13 @@ impl AuditEvent {
 /// The hash of the (empty) chain before the first entry.
 pub const GENESIS: &str = "";
 
-/// SHA-256, hex, over the previous hash and every stored field of the entry
-/// in a fixed order. JSON is used only as an unambiguous encoding of the
+/// SHA-256, hex, over the tenant, the previous hash and every stored field
+/// of the entry in a fixed order (the tenant binds a row to its firm's
+/// chain, so it cannot be moved into another's). JSON is used only as an unambiguous encoding of the
 /// field list (an array, so no key-order question arises).
 #[allow(clippy::too_many_arguments)]
 pub fn entry_hash(
+    tenant: &hermes_core::TenantId,
     prev_hash: &str,
     seq: i64,
     at: DateTime<Utc>,
@@ -91,6 +93,7 @@ pub fn entry_hash(
 ) -> String {
     let canonical = serde_json::json!([
         "hermes-audit-v1",
+        tenant.to_string(),
         prev_hash,
         seq,
         at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -108,8 +111,9 @@ pub fn entry_hash(
 }
 
 /// Recomputes an entry's hash from its parsed fields.
-pub fn rehash(entry: &AuditEntry) -> String {
+pub fn rehash(tenant: &hermes_core::TenantId, entry: &AuditEntry) -> String {
     entry_hash(
+        tenant,
         &entry.prev_hash,
         entry.seq,
         entry.at,
@@ -141,7 +145,12 @@ impl ChainReport {
 /// Checks entries (in ascending `seq`) against each other and against the
 /// head recorded on the tenant row. `details_raw` holds each entry's stored
 /// details text, which is what was hashed.
-pub fn verify(entries: &[(AuditEntry, String)], head_seq: i64, head_hash: &str) -> ChainReport {
+pub fn verify(
+    tenant: &hermes_core::TenantId,
+    entries: &[(AuditEntry, String)],
+    head_seq: i64,
+    head_hash: &str,
+) -> ChainReport {
     let mut problems = Vec::new();
     let mut expected_prev = GENESIS.to_owned();
     let mut expected_seq = 1;
@@ -161,6 +170,7 @@ pub fn verify(entries: &[(AuditEntry, String)], head_seq: i64, head_hash: &str) 
         // Hash over the stored text, not a re-serialisation of the parsed
         // value, so formatting differences between backends cannot matter.
         let hash = entry_hash(
+            tenant,
             &entry.prev_hash,
             entry.seq,
             entry.at,
@@ -200,6 +210,8 @@ mod tests {
     use super::*;
     use crate::model::now;
 
+    const T: hermes_core::TenantId = hermes_core::TenantId::from_uuid(uuid::Uuid::nil());
+
     fn chain(n: i64) -> Vec<(AuditEntry, String)> {
         let mut prev = GENESIS.to_owned();
         (1..=n)
@@ -218,7 +230,7 @@ mod tests {
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
-                e.hash = rehash(&e);
+                e.hash = rehash(&T, &e);
                 prev = e.hash.clone();
                 let raw = e.details.to_string();
                 (e, raw)
@@ -230,14 +242,14 @@ mod tests {
     fn intact_chain_verifies() {
         let c = chain(5);
         let head = c.last().unwrap().0.hash.clone();
-        let report = verify(&c, 5, &head);
+        let report = verify(&T, &c, 5, &head);
         assert!(report.is_intact(), "{:?}", report.problems);
         assert_eq!(report.entries, 5);
     }
 
     #[test]
     fn empty_chain_verifies_against_empty_head() {
-        assert!(verify(&[], 0, GENESIS).is_intact());
+        assert!(verify(&T, &[], 0, GENESIS).is_intact());
     }
 
     #[test]
@@ -245,7 +257,7 @@ mod tests {
         let mut c = chain(4);
         let head = c.last().unwrap().0.hash.clone();
         c[1].0.outcome = Outcome::Failure;
-        let report = verify(&c, 4, &head);
+        let report = verify(&T, &c, 4, &head);
         assert!(report.problems.iter().any(|p| p.contains("entry 2")));
     }
 
@@ -254,7 +266,7 @@ mod tests {
         let mut c = chain(3);
         let head = c.last().unwrap().0.hash.clone();
         c[0].1 = r#"{"n":99}"#.into();
-        assert!(!verify(&c, 3, &head).is_intact());
+        assert!(!verify(&T, &c, 3, &head).is_intact());
     }
 
     #[test]
@@ -262,7 +274,7 @@ mod tests {
         let mut c = chain(4);
         let head = c.last().unwrap().0.hash.clone();
         c.remove(2);
-        let report = verify(&c, 4, &head);
+        let report = verify(&T, &c, 4, &head);
         assert!(report.problems.iter().any(|p| p.contains("missing")));
     }
 
@@ -271,14 +283,16 @@ mod tests {
         let mut c = chain(4);
         let head = c.last().unwrap().0.hash.clone();
         c.pop();
-        let report = verify(&c, 4, &head);
+        let report = verify(&T, &c, 4, &head);
         assert!(report.problems.iter().any(|p| p.contains("head")));
     }
 
     #[test]
     fn any_field_change_changes_the_hash() {
         let (base, _) = chain(1).remove(0);
-        let h = rehash(&base);
+        let h = rehash(&T, &base);
+        let other_tenant = hermes_core::TenantId::new();
+        assert_ne!(rehash(&other_tenant, &base), h, "bound to its tenant");
         type Change = Box<dyn Fn(&mut AuditEntry)>;
         let variants: Vec<Change> = vec![
             Box::new(|e| e.seq += 1),
@@ -296,7 +310,7 @@ mod tests {
         for (i, change) in variants.iter().enumerate() {
             let mut e = base.clone();
             change(&mut e);
-            assert_ne!(rehash(&e), h, "variant {i} did not change the hash");
+            assert_ne!(rehash(&T, &e), h, "variant {i} did not change the hash");
         }
     }
 }

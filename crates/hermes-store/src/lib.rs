@@ -83,6 +83,14 @@ impl StoreError {
             // PostgreSQL: connection exceptions (08), operator intervention
             // such as a shutdown or terminated backend (57P), insufficient
             // resources (53), and "database is not accepting connections".
+            // SQLite: still busy or locked after the busy timeout.
+            sqlx::Error::Database(db)
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() =>
+            {
+                db.code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            }
             sqlx::Error::Database(db) => db.code().is_some_and(|c| {
                 c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") || c == "55000"
             }),
@@ -202,11 +210,19 @@ pub trait TenantStore: Send + Sync {
     async fn list_users(&self) -> Result<Vec<User>>;
 
     /// Applies `patch`; refuses with `LastAdmin` a change that would leave
-    /// no active admin. Deactivation and role changes also revoke every
-    /// refresh family of the user.
-    async fn update_user(&self, id: UserId, patch: &UserPatch, audit: AuditEvent) -> Result<User>;
+    /// no active admin. Deactivation or a new password ends every session
+    /// of the user (returned, so callers can also reject the
+    /// sessions' access tokens at once). Deactivation revokes the API keys
+    /// the user created, and a demotion those above the new role.
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        audit: AuditEvent,
+    ) -> Result<(User, Vec<RefreshFamilyId>)>;
 
-    /// Deletes the user and their sessions; `LastAdmin` as above.
+    /// Deletes the user and their sessions, and revokes the API keys they
+    /// created; `LastAdmin` as above.
     async fn delete_user(&self, id: UserId, audit: AuditEvent) -> Result<()>;
 
     // --- sessions (refresh-token families) --------------------------------
@@ -241,10 +257,24 @@ pub trait TenantStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<()>;
 
-    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool>;
+    /// Whether an access token is revoked: its `jti` by logout, or its
+    /// session (`sid`) ended. The authority when the shared state is down.
+    async fn is_access_token_revoked(
+        &self,
+        jti: &str,
+        session: Option<RefreshFamilyId>,
+    ) -> Result<bool>;
 
     /// Revocations that have not expired yet, to warm a node's cache.
     async fn active_revocations(&self, now: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>>;
+
+    /// Sessions ended after `since` (logout, refresh-token reuse, a change
+    /// to the user), to warm a node's cache: their access tokens must keep
+    /// failing until they expire.
+    async fn recently_ended_sessions(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(RefreshFamilyId, DateTime<Utc>)>>;
 
     // --- API keys ---------------------------------------------------------
 

@@ -166,6 +166,48 @@ pub(crate) fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// `SELECT <the columns of a row type> FROM <its table> <rest>` as one
+/// `&'static str` (sqlx takes static SQL), so each row type's column list
+/// is written once, next to nothing else.
+macro_rules! select {
+    (tenant, $rest:literal) => {
+        concat!(
+            "SELECT id, slug, name, time_zone, created_at FROM tenants ",
+            $rest
+        )
+    };
+    (user, $rest:literal) => {
+        concat!(
+            "SELECT tenant_id, id, email, display_name, role, active, created_at, updated_at ",
+            "FROM users ",
+            $rest
+        )
+    };
+    (user_with_hash, $rest:literal) => {
+        concat!(
+            "SELECT tenant_id, id, email, display_name, role, active, created_at, updated_at, ",
+            "password_hash FROM users ",
+            $rest
+        )
+    };
+    (api_key, $rest:literal) => {
+        concat!(
+            "SELECT tenant_id, id, name, role, key_prefix, created_by, created_at, revoked_at ",
+            "FROM api_keys ",
+            $rest
+        )
+    };
+    (audit, $rest:literal) => {
+        concat!(
+            "SELECT seq, at, actor_type, actor_id, action, target_type, target_id, outcome, ",
+            "ip, user_agent, details, prev_hash, hash FROM audit_log ",
+            $rest
+        )
+    };
+}
+
+pub(crate) use select;
+
 /// Implements [`crate::Store`] for `$store` and [`crate::TenantStore`] for
 /// `$scoped` (a struct with fields `store: $store` and `tenant: TenantId`)
 /// over the sqlx database `$db`. See the module docs.
@@ -180,13 +222,12 @@ macro_rules! impl_backend {
 
             use $crate::audit::{self, AuditEvent, ChainReport};
             use $crate::model::*;
-            use $crate::sql::{unique_violation, ApiKeyRow, AuditRow, TenantRow, UserRow};
+            use $crate::sql::{select, unique_violation, ApiKeyRow, AuditRow, TenantRow, UserRow};
             use $crate::{Backend, PoolStats, Result, Store, StoreError, TenantStore};
 
             type Tx = Transaction<'static, $db>;
 
-            const SELECT_USER_BY_ID: &str = "SELECT tenant_id, id, email, display_name, role, active, created_at, updated_at \
-                 FROM users WHERE tenant_id = $1 AND id = $2";
+            const SELECT_USER_BY_ID: &str = select!(user, "WHERE tenant_id = $1 AND id = $2");
 
             impl $scoped {
                 async fn read_tx(&self) -> Result<Tx> {
@@ -225,6 +266,7 @@ macro_rules! impl_backend {
                     let at = now();
                     let details = ev.details.to_string();
                     let hash = audit::entry_hash(
+                        &self.tenant,
                         &prev,
                         seq,
                         at,
@@ -304,16 +346,59 @@ macro_rules! impl_backend {
                     Ok(())
                 }
 
-                async fn revoke_families_of(&self, tx: &mut Tx, user: UserId) -> Result<()> {
-                    sqlx::query(
+                /// Ends every live session of `user`; returns them.
+                async fn revoke_families_of(&self, tx: &mut Tx, user: UserId) -> Result<Vec<RefreshFamilyId>> {
+                    let ids: Vec<Uuid> = sqlx::query_scalar(
                         "UPDATE refresh_families SET revoked_at = $3 \
-                         WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                         WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id",
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(user.as_uuid())
                     .bind(now())
-                    .execute(&mut **tx)
+                    .fetch_all(&mut **tx)
                     .await?;
+                    Ok(ids.into_iter().map(RefreshFamilyId::from_uuid).collect())
+                }
+
+                /// Revokes the live API keys `user` created whose role is
+                /// above `cap` (all of them when `cap` is `None`): a key must
+                /// not outlive its creator's standing. Each revocation is
+                /// audited as done by whoever changed the user.
+                async fn revoke_keys_created_by(
+                    &self,
+                    tx: &mut Tx,
+                    user: UserId,
+                    cap: Option<Role>,
+                    by: &AuditEvent,
+                ) -> Result<()> {
+                    let keys: Vec<ApiKeyRow> = sqlx::query_as(select!(
+                        api_key,
+                        "WHERE tenant_id = $1 AND created_by = $2 AND revoked_at IS NULL"
+                    ))
+                    .bind(self.tenant.as_uuid())
+                    .bind(user.as_uuid())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    for key in keys {
+                        let key = ApiKey::try_from(key)?;
+                        if cap.is_some_and(|c| key.role.rank() <= c.rank()) {
+                            continue;
+                        }
+                        sqlx::query("UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2")
+                            .bind(self.tenant.as_uuid())
+                            .bind(key.id.as_uuid())
+                            .bind(now())
+                            .execute(&mut **tx)
+                            .await?;
+                        let mut ev = AuditEvent::new(by.actor, "api_key.revoke")
+                            .client(by.ip.clone(), by.user_agent.clone())
+                            .details(serde_json::json!({
+                                "reason": "its creator was deactivated, demoted or deleted",
+                                "creator": user.to_string(),
+                            }));
+                        ev = ev.target("api_key", key.id);
+                        self.audit_in(tx, ev).await?;
+                    }
                     Ok(())
                 }
 
@@ -421,7 +506,7 @@ macro_rules! impl_backend {
                 async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>> {
                     let mut tx = self.global_read_tx().await?;
                     let row: Option<TenantRow> = sqlx::query_as(
-                        "SELECT id, slug, name, time_zone, created_at FROM tenants WHERE slug = $1",
+                        select!(tenant, "WHERE slug = $1"),
                     )
                     .bind(slug.as_ref())
                     .fetch_optional(&mut *tx)
@@ -433,7 +518,7 @@ macro_rules! impl_backend {
                 async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>> {
                     let mut tx = self.global_read_tx().await?;
                     let row: Option<TenantRow> = sqlx::query_as(
-                        "SELECT id, slug, name, time_zone, created_at FROM tenants WHERE id = $1",
+                        select!(tenant, "WHERE id = $1"),
                     )
                     .bind(id.as_uuid())
                     .fetch_optional(&mut *tx)
@@ -445,7 +530,7 @@ macro_rules! impl_backend {
                 async fn list_tenants(&self) -> Result<Vec<Tenant>> {
                     let mut tx = self.global_read_tx().await?;
                     let rows: Vec<TenantRow> = sqlx::query_as(
-                        "SELECT id, slug, name, time_zone, created_at FROM tenants ORDER BY slug",
+                        select!(tenant, "ORDER BY slug"),
                     )
                     .fetch_all(&mut *tx)
                     .await?;
@@ -477,7 +562,7 @@ macro_rules! impl_backend {
                     .await?;
                     self.audit_in(&mut tx, audit.target("tenant", self.tenant)).await?;
                     let row: TenantRow = sqlx::query_as(
-                        "SELECT id, slug, name, time_zone, created_at FROM tenants WHERE id = $1",
+                        select!(tenant, "WHERE id = $1"),
                     )
                     .bind(self.tenant.as_uuid())
                     .fetch_one(&mut *tx)
@@ -530,8 +615,7 @@ macro_rules! impl_backend {
                     }
                     let mut tx = self.read_tx().await?;
                     let row: Option<Row> = sqlx::query_as(
-                        "SELECT tenant_id, id, email, display_name, role, active, created_at, updated_at, password_hash \
-                         FROM users WHERE tenant_id = $1 AND email = $2",
+                        select!(user_with_hash, "WHERE tenant_id = $1 AND email = $2"),
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(email.as_ref())
@@ -544,8 +628,7 @@ macro_rules! impl_backend {
                 async fn list_users(&self) -> Result<Vec<User>> {
                     let mut tx = self.read_tx().await?;
                     let rows: Vec<UserRow> = sqlx::query_as(
-                        "SELECT tenant_id, id, email, display_name, role, active, created_at, updated_at \
-                         FROM users WHERE tenant_id = $1 ORDER BY email",
+                        select!(user, "WHERE tenant_id = $1 ORDER BY email"),
                     )
                     .bind(self.tenant.as_uuid())
                     .fetch_all(&mut *tx)
@@ -554,7 +637,12 @@ macro_rules! impl_backend {
                     rows.into_iter().map(User::try_from).collect()
                 }
 
-                async fn update_user(&self, id: UserId, patch: &UserPatch, audit: AuditEvent) -> Result<User> {
+                async fn update_user(
+                    &self,
+                    id: UserId,
+                    patch: &UserPatch,
+                    audit: AuditEvent,
+                ) -> Result<(User, Vec<RefreshFamilyId>)> {
                     let mut tx = self.write_tx().await?;
                     let current = self.user_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
                     let role = patch.role.unwrap_or(current.role);
@@ -585,13 +673,23 @@ macro_rules! impl_backend {
                     .await?;
                     // Sessions live on only while the user's standing is
                     // what it was when they signed in.
-                    if role != current.role || (current.active && !active) || patch.password_hash.is_some() {
-                        self.revoke_families_of(&mut tx, id).await?;
+                    let deactivated = current.active && !active;
+                    // (A role change needs no new sign-in: every request is
+                    // authorised with the user's current role.)
+                    let ended = if deactivated || patch.password_hash.is_some() {
+                        self.revoke_families_of(&mut tx, id).await?
+                    } else {
+                        Vec::new()
+                    };
+                    if deactivated {
+                        self.revoke_keys_created_by(&mut tx, id, None, &audit).await?;
+                    } else if role.rank() < current.role.rank() {
+                        self.revoke_keys_created_by(&mut tx, id, Some(role), &audit).await?;
                     }
                     self.audit_in(&mut tx, audit.target("user", id)).await?;
                     let user = self.user_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
                     tx.commit().await?;
-                    Ok(user)
+                    Ok((user, ended))
                 }
 
                 async fn delete_user(&self, id: UserId, audit: AuditEvent) -> Result<()> {
@@ -600,6 +698,7 @@ macro_rules! impl_backend {
                     if current.active && current.role == Role::Admin {
                         self.ensure_other_admin(&mut tx, id).await?;
                     }
+                    self.revoke_keys_created_by(&mut tx, id, None, &audit).await?;
                     sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
                         .bind(self.tenant.as_uuid())
                         .bind(id.as_uuid())
@@ -648,6 +747,20 @@ macro_rules! impl_backend {
                         used_at: Option<DateTime<Utc>>,
                         revoked_at: Option<DateTime<Utc>>,
                     }
+                    // Look before locking: a flood of made-up tokens must not
+                    // queue up behind the tenant's write lock.
+                    let mut rtx = self.read_tx().await?;
+                    let known: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM refresh_tokens WHERE tenant_id = $1 AND token_hash = $2",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(presented)
+                    .fetch_one(&mut *rtx)
+                    .await?;
+                    rtx.commit().await?;
+                    if known == 0 {
+                        return Ok(RotateOutcome::Invalid);
+                    }
                     let mut tx = self.write_tx().await?;
                     let row: Option<Row> = sqlx::query_as(
                         "SELECT t.family_id, f.user_id, t.expires_at, t.used_at, f.revoked_at \
@@ -676,9 +789,11 @@ macro_rules! impl_backend {
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
-                        let mut ev = audit;
+                        // Whoever presented it is unknown (thief or victim):
+                        // anonymous actor, the session as target.
+                        let mut ev = audit.details(serde_json::json!({"user": user_id.to_string()}));
                         ev.action = "auth.refresh_reuse";
-                        ev.actor = Actor::User(user_id);
+                        ev.actor = Actor::Anonymous;
                         ev.outcome = Outcome::Denied;
                         self.audit_in(&mut tx, ev.target("session", family)).await?;
                         tx.commit().await?;
@@ -754,17 +869,34 @@ macro_rules! impl_backend {
                     Ok(())
                 }
 
-                async fn is_access_token_revoked(&self, jti: &str) -> Result<bool> {
+                async fn is_access_token_revoked(
+                    &self,
+                    jti: &str,
+                    session: Option<RefreshFamilyId>,
+                ) -> Result<bool> {
                     let mut tx = self.read_tx().await?;
-                    let found: i64 = sqlx::query_scalar(
+                    let jtis: i64 = sqlx::query_scalar(
                         "SELECT COUNT(*) FROM revoked_tokens WHERE tenant_id = $1 AND jti = $2",
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(jti)
                     .fetch_one(&mut *tx)
                     .await?;
+                    let sessions: i64 = match session {
+                        Some(family) => {
+                            sqlx::query_scalar(
+                                "SELECT COUNT(*) FROM refresh_families \
+                                 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NOT NULL",
+                            )
+                            .bind(self.tenant.as_uuid())
+                            .bind(family.as_uuid())
+                            .fetch_one(&mut *tx)
+                            .await?
+                        }
+                        None => 0,
+                    };
                     tx.commit().await?;
-                    Ok(found > 0)
+                    Ok(jtis + sessions > 0)
                 }
 
                 async fn active_revocations(&self, at: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>> {
@@ -778,6 +910,26 @@ macro_rules! impl_backend {
                     .await?;
                     tx.commit().await?;
                     Ok(rows)
+                }
+
+                async fn recently_ended_sessions(
+                    &self,
+                    since: DateTime<Utc>,
+                ) -> Result<Vec<(RefreshFamilyId, DateTime<Utc>)>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT id, revoked_at FROM refresh_families \
+                         WHERE tenant_id = $1 AND revoked_at IS NOT NULL AND revoked_at > $2",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(since)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, at)| (RefreshFamilyId::from_uuid(id), at))
+                        .collect())
                 }
 
                 async fn create_api_key(&self, key: &NewApiKey, audit: AuditEvent) -> Result<ApiKey> {
@@ -799,8 +951,7 @@ macro_rules! impl_backend {
                     .await?;
                     self.audit_in(&mut tx, audit.target("api_key", id)).await?;
                     let row: ApiKeyRow = sqlx::query_as(
-                        "SELECT tenant_id, id, name, role, key_prefix, created_by, created_at, revoked_at \
-                         FROM api_keys WHERE tenant_id = $1 AND id = $2",
+                        select!(api_key, "WHERE tenant_id = $1 AND id = $2"),
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(id.as_uuid())
@@ -813,8 +964,7 @@ macro_rules! impl_backend {
                 async fn api_key(&self, id: ApiKeyId) -> Result<Option<ApiKey>> {
                     let mut tx = self.read_tx().await?;
                     let row: Option<ApiKeyRow> = sqlx::query_as(
-                        "SELECT tenant_id, id, name, role, key_prefix, created_by, created_at, revoked_at \
-                         FROM api_keys WHERE tenant_id = $1 AND id = $2",
+                        select!(api_key, "WHERE tenant_id = $1 AND id = $2"),
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(id.as_uuid())
@@ -827,8 +977,7 @@ macro_rules! impl_backend {
                 async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>> {
                     let mut tx = self.read_tx().await?;
                     let row: Option<ApiKeyRow> = sqlx::query_as(
-                        "SELECT tenant_id, id, name, role, key_prefix, created_by, created_at, revoked_at \
-                         FROM api_keys WHERE tenant_id = $1 AND key_hash = $2",
+                        select!(api_key, "WHERE tenant_id = $1 AND key_hash = $2"),
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(hash)
@@ -841,8 +990,7 @@ macro_rules! impl_backend {
                 async fn list_api_keys(&self) -> Result<Vec<ApiKey>> {
                     let mut tx = self.read_tx().await?;
                     let rows: Vec<ApiKeyRow> = sqlx::query_as(
-                        "SELECT tenant_id, id, name, role, key_prefix, created_by, created_at, revoked_at \
-                         FROM api_keys WHERE tenant_id = $1 ORDER BY created_at",
+                        select!(api_key, "WHERE tenant_id = $1 ORDER BY created_at"),
                     )
                     .bind(self.tenant.as_uuid())
                     .fetch_all(&mut *tx)
@@ -866,8 +1014,7 @@ macro_rules! impl_backend {
                     }
                     self.audit_in(&mut tx, audit.target("api_key", id)).await?;
                     let row: ApiKeyRow = sqlx::query_as(
-                        "SELECT tenant_id, id, name, role, key_prefix, created_by, created_at, revoked_at \
-                         FROM api_keys WHERE tenant_id = $1 AND id = $2",
+                        select!(api_key, "WHERE tenant_id = $1 AND id = $2"),
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(id.as_uuid())
@@ -887,16 +1034,14 @@ macro_rules! impl_backend {
                 async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
                     let mut tx = self.read_tx().await?;
                     let rows: Vec<AuditRow> = sqlx::query_as(
-                        "SELECT seq, at, actor_type, actor_id, action, target_type, target_id, outcome, \
-                                ip, user_agent, details, prev_hash, hash \
-                         FROM audit_log WHERE tenant_id = $1 \
+                        select!(audit, "WHERE tenant_id = $1 \
                            AND ($2 IS NULL OR action = $2) \
                            AND ($3 IS NULL OR actor_id = $3) \
                            AND ($4 IS NULL OR outcome = $4) \
                            AND ($5 IS NULL OR at >= $5) \
                            AND ($6 IS NULL OR at < $6) \
                            AND ($7 IS NULL OR seq < $7) \
-                         ORDER BY seq DESC LIMIT $8",
+                         ORDER BY seq DESC LIMIT $8"),
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(filter.action.clone())
@@ -921,11 +1066,10 @@ macro_rules! impl_backend {
                             .await?
                             .ok_or(StoreError::NotFound)?;
                     let rows: Vec<AuditRow> = sqlx::query_as(
-                        "SELECT seq, at, actor_type, actor_id, action, target_type, target_id, outcome, \
-                                ip, user_agent, details, prev_hash, hash \
-                         FROM audit_log WHERE tenant_id = $1 ORDER BY seq",
+                        select!(audit, "WHERE tenant_id = $1 AND seq <= $2 ORDER BY seq"),
                     )
                     .bind(self.tenant.as_uuid())
+                    .bind(head_seq)
                     .fetch_all(&mut *tx)
                     .await?;
                     tx.commit().await?;
@@ -933,7 +1077,7 @@ macro_rules! impl_backend {
                         .into_iter()
                         .map(AuditRow::into_entry)
                         .collect::<Result<Vec<_>>>()?;
-                    Ok(audit::verify(&entries, head_seq, &head_hash))
+                    Ok(audit::verify(&self.tenant, &entries, head_seq, &head_hash))
                 }
             }
         };

@@ -239,7 +239,8 @@ async fn updates_apply_and_keep_an_admin(ctx: Ctx) {
             ev("user.update"),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(renamed.display_name.as_ref(), "Boss");
     assert!(renamed.updated_at >= admin.updated_at);
     for patch in [
@@ -307,7 +308,8 @@ async fn updates_apply_and_keep_an_admin(ctx: Ctx) {
             ev("user.update"),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(demoted.role, Role::Attorney);
     let (_, hash) = s.user_credentials(&admin.email).await.unwrap().unwrap();
     assert_eq!(hash, "$argon2id$new");
@@ -444,8 +446,15 @@ async fn expired_revoked_and_inactive_sessions_are_invalid(ctx: Ctx) {
             .unwrap(),
         RotateOutcome::Invalid
     );
-    assert!(s.is_access_token_revoked("jti-1").await.unwrap());
-    assert!(!s.is_access_token_revoked("jti-2").await.unwrap());
+    assert!(s.is_access_token_revoked("jti-1", None).await.unwrap());
+    assert!(!s.is_access_token_revoked("jti-2", None).await.unwrap());
+    // Any token of the ended session counts as revoked too.
+    assert!(s.is_access_token_revoked("jti-2", Some(fam)).await.unwrap());
+    let ended = s
+        .recently_ended_sessions(now() - Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(ended.iter().map(|(f, _)| *f).collect::<Vec<_>>(), vec![fam]);
     let active = s.active_revocations(now()).await.unwrap();
     assert_eq!(active.len(), 1);
     assert_eq!(active[0].0, "jti-1");
@@ -456,20 +465,25 @@ async fn expired_revoked_and_inactive_sessions_are_invalid(ctx: Ctx) {
             .is_empty()
     );
 
-    // Deactivating a user ends their sessions.
-    s.start_session(staff.id, &token("s3", Duration::days(1)), ev("auth.login"))
+    // Deactivating a user ends their sessions, and says which.
+    let s3 = s
+        .start_session(staff.id, &token("s3", Duration::days(1)), ev("auth.login"))
         .await
         .unwrap();
-    s.update_user(
-        staff.id,
-        &UserPatch {
-            active: Some(false),
-            ..Default::default()
-        },
-        ev("user.update"),
-    )
-    .await
-    .unwrap();
+    let (_, ended) = s
+        .update_user(
+            staff.id,
+            &UserPatch {
+                active: Some(false),
+                ..Default::default()
+            },
+            ev("user.update"),
+        )
+        .await
+        .unwrap();
+    // (Every family still marked live ends: also the one whose token had
+    // expired.)
+    assert!(ended.contains(&s3), "{ended:?}");
     assert_eq!(
         s.rotate_refresh_token("s3", &token("n3", Duration::days(1)), now(), ev("x"))
             .await
@@ -477,20 +491,30 @@ async fn expired_revoked_and_inactive_sessions_are_invalid(ctx: Ctx) {
         RotateOutcome::Invalid
     );
 
-    // A role change ends them too; a rename does not.
-    s.start_session(admin.id, &token("a1", Duration::days(1)), ev("auth.login"))
-        .await
-        .unwrap();
-    s.update_user(
-        admin.id,
-        &UserPatch {
-            display_name: Some(DisplayName::parse("Renamed").unwrap()),
-            ..Default::default()
-        },
-        ev("user.update"),
+    // A rename or a role change does not (requests use the current role);
+    // a new password does.
+    s.create_user(
+        &new_user("second@example.com", Role::Admin),
+        ev("user.create"),
     )
     .await
     .unwrap();
+    s.start_session(admin.id, &token("a1", Duration::days(1)), ev("auth.login"))
+        .await
+        .unwrap();
+    let (_, ended) = s
+        .update_user(
+            admin.id,
+            &UserPatch {
+                display_name: Some(DisplayName::parse("Renamed").unwrap()),
+                role: Some(Role::Attorney),
+                ..Default::default()
+            },
+            ev("user.update"),
+        )
+        .await
+        .unwrap();
+    assert!(ended.is_empty());
     assert!(matches!(
         s.rotate_refresh_token("a1", &token("a2", Duration::days(1)), now(), ev("x"))
             .await
@@ -534,6 +558,72 @@ async fn api_keys_lifecycle(ctx: Ctx) {
             .await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn api_keys_do_not_outlive_their_creator(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "firm").await;
+    let s = ctx.store.scoped(t.id);
+    let second = s
+        .create_user(
+            &new_user("second@example.com", Role::Admin),
+            ev("user.create"),
+        )
+        .await
+        .unwrap();
+    let key = |name: &str, role: Role, hash: &str| NewApiKey {
+        name: name.into(),
+        role,
+        hash: hash.into(),
+        prefix: "hk_…".into(),
+        created_by: Some(second.id),
+    };
+    let admin_key = s
+        .create_api_key(&key("a", Role::Admin, "ha"), ev("api_key.create"))
+        .await
+        .unwrap();
+    let staff_key = s
+        .create_api_key(&key("s", Role::Staff, "hs"), ev("api_key.create"))
+        .await
+        .unwrap();
+    let ro_key = s
+        .create_api_key(&key("r", Role::ReadOnly, "hr"), ev("api_key.create"))
+        .await
+        .unwrap();
+
+    // Demoted to STAFF: keys above STAFF are revoked, the others stay.
+    s.update_user(
+        second.id,
+        &UserPatch {
+            role: Some(Role::Staff),
+            ..Default::default()
+        },
+        AuditEvent::new(Actor::System, "user.update"),
+    )
+    .await
+    .unwrap();
+    let revoked = |k: &ApiKey| {
+        let s = &s;
+        let id = k.id;
+        async move { s.api_key(id).await.unwrap().unwrap().revoked_at.is_some() }
+    };
+    assert!(revoked(&admin_key).await);
+    assert!(!revoked(&staff_key).await);
+    assert!(!revoked(&ro_key).await);
+
+    // Deleted: the rest go too, each revocation audited.
+    s.delete_user(second.id, ev("user.delete")).await.unwrap();
+    assert!(revoked(&staff_key).await);
+    assert!(revoked(&ro_key).await);
+    let revocations = s
+        .list_audit(&AuditFilter {
+            action: Some("api_key.revoke".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(revocations.len(), 3);
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
 }
 
 async fn audit_log_filters_and_pages(ctx: Ctx) {
@@ -788,6 +878,7 @@ conformance!(
     refresh_tokens_rotate_and_reuse_revokes_the_family,
     expired_revoked_and_inactive_sessions_are_invalid,
     api_keys_lifecycle,
+    api_keys_do_not_outlive_their_creator,
     audit_log_filters_and_pages,
     audit_chain_verifies_and_catches_tampering,
     audit_chain_catches_deleted_rows,

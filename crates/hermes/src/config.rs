@@ -23,7 +23,12 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// Environment variables with the `HERMES_` prefix that are not settings.
-const NOT_SETTINGS: &[&str] = &["config", "admin_password", "user_password", "require_services"];
+const NOT_SETTINGS: &[&str] = &[
+    "config",
+    "admin_password",
+    "user_password",
+    "require_services",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -220,18 +225,14 @@ impl Default for LogSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct DemoSettings {
     /// Create the demo firm (slug `demo`) on a start that finds no firm at
-    /// all. Set to false in production.
-    pub seed: bool,
-}
-
-impl Default for DemoSettings {
-    fn default() -> Self {
-        Self { seed: true }
-    }
+    /// all. Unset: yes on the embedded default (no `database.url`), no when
+    /// a database is configured, so a production start never invents a
+    /// firm and prints its admin password into a container log.
+    pub seed: Option<bool>,
 }
 
 /// A configuration problem, naming the key.
@@ -366,6 +367,15 @@ impl Settings {
                 "must be at most 3600: access tokens are meant to be short-lived",
             );
         }
+        if self.auth.leeway_secs > 300 {
+            return err(
+                "auth.leeway_secs",
+                "must be at most 300: a larger leeway keeps expired tokens valid",
+            );
+        }
+        if self.auth.refresh_ttl_days > 365 {
+            return err("auth.refresh_ttl_days", "must be at most 365");
+        }
         if self.auth.audience.trim().is_empty() {
             return err("auth.audience", "must not be empty");
         }
@@ -381,6 +391,10 @@ impl Settings {
             return err("log.level", "is not a valid tracing filter");
         }
         Ok(())
+    }
+
+    pub fn seed_demo(&self) -> bool {
+        self.demo.seed.unwrap_or(self.database.url.is_none())
     }
 
     pub fn database_url(&self) -> String {
@@ -503,7 +517,7 @@ mod tests {
         assert_eq!(s.database_url(), "sqlite://data/hermes.db");
         assert_eq!(s.keys_dir(), PathBuf::from("data/keys"));
         assert_eq!(s.auth.access_ttl_secs, 900);
-        assert!(s.demo.seed);
+        assert!(s.seed_demo());
     }
 
     #[test]
@@ -523,6 +537,8 @@ mod tests {
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:7000");
         assert_eq!(s.database_url(), "postgres://h@db/hermes");
         assert_eq!(s.rate_limit.auth_per_minute, 20);
+        // A configured database means production: no demo firm unless asked.
+        assert!(!s.seed_demo());
     }
 
     #[test]
@@ -576,13 +592,20 @@ mod tests {
             }
         }
         let mut all = Vec::new();
-        keys("", &serde_json::to_value(Settings::default()).unwrap(), &mut all);
+        keys(
+            "",
+            &serde_json::to_value(Settings::default()).unwrap(),
+            &mut all,
+        );
         let readme = include_str!("../../../README.md");
         let missing: Vec<_> = all
             .iter()
             .filter(|k| !readme.contains(&format!("| `{k}` |")))
             .collect();
-        assert!(missing.is_empty(), "README.md lacks configuration keys {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "README.md lacks configuration keys {missing:?}"
+        );
     }
 
     #[test]

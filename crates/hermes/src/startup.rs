@@ -85,13 +85,26 @@ impl Application {
             .context("loading token revocations")?;
         tracing::debug!(warmed, "token revocations loaded");
 
-        let demo_credentials = if settings.demo.seed {
+        let demo_credentials = if settings.seed_demo() {
             seed_demo(&state).await?
         } else {
             None
         };
 
         let mut background = vec![hermes_api::auth::spawn_invalidation_listener(&state)];
+        // Revocations that could not be shared when they happened (Redis
+        // briefly down) reach every node within a minute.
+        let rewarm = state.clone();
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = hermes_api::warm_revocations(&rewarm).await {
+                    tracing::warn!(error = %e, "could not refresh revocations");
+                }
+            }
+        }));
         let reload_every = Duration::from_secs(settings.auth.key_reload_secs);
         background.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(reload_every);

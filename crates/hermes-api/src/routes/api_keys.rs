@@ -169,10 +169,7 @@ pub async fn revoke_api_key(
         .scoped(auth.tenant)
         .revoke_api_key(id, auth.audit(&client, "api_key.revoke"))
         .await
-        .map_err(|e| match e {
-            hermes_store::StoreError::NotFound => ApiError::NotFound("API key"),
-            e => e.into(),
-        })?;
-    state.invalidate(Invalidation::ApiKey(id)).await;
+        .map_err(ApiError::store_for("API key"))?;
+    state.invalidate(Invalidation::ApiKey(Some(id))).await;
     Ok(StatusCode::NO_CONTENT)
 }

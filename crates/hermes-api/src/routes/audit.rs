@@ -3,7 +3,7 @@
 //! offsets).
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use hermes_store::{AuditFilter, Outcome};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -72,6 +72,17 @@ pub async fn list_audit(
         .as_deref()
         .map(str::parse::<Outcome>)
         .transpose()?;
+    for (field, value) in [("since", q.since), ("until", q.until)] {
+        // Both backends store years 1970..=9999 faithfully; outside that
+        // range PostgreSQL errors and SQLite's text compares wrongly.
+        if value.is_some_and(|t| !(1970..=9999).contains(&t.year())) {
+            return Err(hermes_core::ParseError::new(
+                field,
+                "must be between the years 1970 and 9999",
+            )
+            .into());
+        }
+    }
     if let (Some(s), Some(u)) = (q.since, q.until)
         && s >= u
     {

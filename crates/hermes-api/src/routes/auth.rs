@@ -2,10 +2,14 @@
 //!
 //! Login never says which of tenant, email or password was wrong, and takes
 //! about as long whichever it was: an unknown account still pays for one
-//! argon2 verification (against a dummy hash). Five failures for one
-//! account from one IP within the lockout window lock that pair out (429)
-//! until the window ends; the counter key is a hash, so account names do
-//! not sit in Redis in clear.
+//! argon2 verification (against a dummy hash).
+//!
+//! Lockout: each attempt for one account from one address takes a slot in
+//! a sliding window (`SharedState::attempt`, atomic, so parallel guesses
+//! cannot overrun it); a success frees them all. With the window full (five
+//! failures within 15 minutes by default) the answer is 429 until the
+//! oldest leaves it. The key is a hash, so account names do not sit in
+//! Redis in clear.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -59,7 +63,7 @@ fn lockout_key(tenant: &str, email: &str, ip: &str) -> String {
         tenant.trim().to_lowercase(),
         email.trim().to_lowercase()
     ));
-    format!("lockout:{}:{ip}", hex::encode(&who[..16]))
+    format!("lock:{}:{ip}", hex::encode(&who[..16]))
 }
 
 fn pair(
@@ -98,17 +102,24 @@ pub async fn login(
     let ip = client.ip_key();
     let lock_key = lockout_key(&req.tenant, &req.email, &ip);
     let cfg = &state.config;
-    match state.shared.peek(&lock_key).await {
-        Ok(c) if c.count >= cfg.lockout_failures => {
+    let attempts = match state
+        .shared
+        .attempt(&lock_key, cfg.lockout_failures, cfg.lockout_window)
+        .await
+    {
+        Ok(a) if !a.allowed => {
             metrics::counter!("hermes_login_total", "outcome" => "locked").increment(1);
             return Err(ApiError::TooManyRequests {
-                retry_after: c.resets_in,
+                retry_after: a.retry_after,
                 message: "too many failed sign-ins for this account; try again later",
             });
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "lockout check unavailable"),
-    }
+        Ok(a) => a.count,
+        Err(e) => {
+            tracing::warn!(error = %e, "lockout check unavailable");
+            0
+        }
+    };
 
     // Shape errors are answered like wrong credentials: no hints.
     let tenant = match TenantSlug::parse(&req.tenant) {
@@ -120,61 +131,54 @@ pub async fn login(
         (Some(t), Some(e)) => state.store.scoped(t.id).user_credentials(e).await?,
         _ => None,
     };
-
-    let hasher = state.passwords.clone();
-    let password = req.password;
     let stored = account.as_ref().map(|(_, h)| h.clone());
-    let password_ok = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => hasher.verify(&password, &hash),
-        None => hasher.verify_dummy(&password),
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let password_ok = state.verify_password(req.password, stored).await?;
 
     let user = match account {
         Some((user, _)) if password_ok && user.active => user,
         other => {
             metrics::counter!("hermes_login_total", "outcome" => "failure").increment(1);
-            let failures = state
-                .shared
-                .hit(&lock_key, cfg.lockout_window)
-                .await
-                .map(|c| c.count)
-                .unwrap_or(0);
             if let Some(t) = &tenant {
-                let (actor, target) = match &other {
-                    Some((u, _)) => (Actor::User(u.id), Some(u.id)),
-                    None => (Actor::Anonymous, None),
-                };
+                // The person trying is unknown: the actor is anonymous and
+                // the account, if any, is the target, so filtering the log
+                // by a user's id shows what they did, not what was tried
+                // against them.
+                let target = other.as_ref().map(|(u, _)| u.id);
                 let reason = match &other {
                     Some((u, _)) if !u.active && password_ok => "account deactivated",
                     Some(_) => "wrong password",
                     None => "unknown email",
                 };
-                let mut ev = AuditEvent::new(actor, "auth.login")
-                    .outcome(Outcome::Failure)
-                    .client(client.ip_string(), client.user_agent.clone())
-                    .details(serde_json::json!({
-                        "email": email.as_ref().map(|e| e.to_string()),
-                        "reason": reason,
-                    }));
-                if let Some(id) = target {
-                    ev = ev.target("user", id);
-                }
-                let scoped = state.store.scoped(t.id);
-                scoped.append_audit(ev).await?;
-                if failures == cfg.lockout_failures {
-                    let mut ev = AuditEvent::new(actor, "auth.lockout")
-                        .outcome(Outcome::Denied)
+                let event = |action: &'static str, outcome: Outcome, details: serde_json::Value| {
+                    let mut ev = AuditEvent::new(Actor::Anonymous, action)
+                        .outcome(outcome)
                         .client(client.ip_string(), client.user_agent.clone())
-                        .details(serde_json::json!({
-                            "email": email.as_ref().map(|e| e.to_string()),
-                            "window_seconds": cfg.lockout_window.as_secs(),
-                        }));
+                        .details(details);
                     if let Some(id) = target {
                         ev = ev.target("user", id);
                     }
-                    scoped.append_audit(ev).await?;
+                    ev
+                };
+                let email = email.as_ref().map(|e| e.to_string());
+                let scoped = state.store.scoped(t.id);
+                scoped
+                    .append_audit(event(
+                        "auth.login",
+                        Outcome::Failure,
+                        serde_json::json!({"email": email, "reason": reason}),
+                    ))
+                    .await?;
+                if attempts == cfg.lockout_failures {
+                    scoped
+                        .append_audit(event(
+                            "auth.lockout",
+                            Outcome::Denied,
+                            serde_json::json!({
+                                "email": email,
+                                "window_seconds": cfg.lockout_window.as_secs(),
+                            }),
+                        ))
+                        .await?;
                 }
             }
             return Err(ApiError::BadCredentials);
@@ -242,6 +246,8 @@ pub async fn refresh(
         }
         Ok(RotateOutcome::Reused { user, family }) => {
             tracing::warn!(%user, %family, "refresh token reuse; session revoked");
+            // The session's access tokens stop working too, everywhere.
+            state.end_sessions(&[family]).await;
             Err(ApiError::Unauthenticated("refresh token reuse"))
         }
         Ok(RotateOutcome::Invalid) => Err(ApiError::Unauthenticated("invalid refresh token")),
@@ -253,7 +259,8 @@ pub async fn refresh(
     }
 }
 
-/// End this session: its refresh tokens and this access token stop working.
+/// End this session: its refresh tokens and its access tokens (this one and
+/// any issued to it earlier) stop working.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
     security(("bearer" = [])),
@@ -291,9 +298,12 @@ pub async fn logout(
         .await?;
     let ttl =
         (*expires_at - Utc::now()).to_std().unwrap_or_default() + state.tokens.config().leeway;
-    if let Err(e) = state.shared.revoke(jti, ttl).await {
-        // The database has the revocation; nodes fall back to it.
+    if let Err(e) = state.shared.mark(&format!("jti:{jti}"), ttl).await {
+        // The database has the revocation; every node re-warms from it.
         tracing::warn!(error = %e, "could not share a token revocation");
+    }
+    if let Some(session) = session {
+        state.end_sessions(&[*session]).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -91,7 +91,8 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut resp = axum::Json(state.tokens.keys().jwks()).into_response();
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
+        // Short, so verifiers elsewhere see a rotated key soon.
+        HeaderValue::from_static("public, max-age=60"),
     );
     resp
 }

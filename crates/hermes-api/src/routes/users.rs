@@ -57,13 +57,6 @@ fn parse_id(raw: &str) -> ApiResult<UserId> {
         .map_err(|_| ApiError::BadRequest("the user id in the path is not a valid id".into()))
 }
 
-async fn hash(state: &AppState, password: NewPassword) -> ApiResult<String> {
-    let hasher = state.passwords.clone();
-    tokio::task::spawn_blocking(move || hasher.hash(&password))
-        .await
-        .map_err(ApiError::internal)
-}
-
 /// List the firm's users.
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users",
@@ -117,7 +110,7 @@ pub async fn create_user(
                 email: email.clone(),
                 display_name: name,
                 role,
-                password_hash: hash(&state, password).await?,
+                password_hash: state.hash_password(password).await?,
             },
             auth.audit(&client, "user.create")
                 .details(serde_json::json!({
@@ -169,8 +162,9 @@ pub async fn get_user(
 }
 
 /// Rename, change the role of, deactivate/reactivate, or set the password of
-/// a user. A role change, deactivation or new password ends the user's
-/// sessions.
+/// a user. Deactivation or a new password ends the user's sessions;
+/// deactivation revokes the API keys they created, and a demotion those
+/// above the new role.
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users",
     security(("bearer" = ["users:manage"])),
@@ -199,7 +193,7 @@ pub async fn update_user(
         password_hash: None,
     };
     if let Some(p) = &req.password {
-        patch.password_hash = Some(hash(&state, NewPassword::parse(p)?).await?);
+        patch.password_hash = Some(state.hash_password(NewPassword::parse(p)?).await?);
     }
     if patch.is_empty() {
         return Err(ApiError::BadRequest(
@@ -226,20 +220,22 @@ pub async fn update_user(
             "role": patch.role.map(|r| r.as_str()),
             "active": patch.active,
         }));
-    let user = state
+    let (user, ended) = state
         .store
         .scoped(auth.tenant)
         .update_user(id, &patch, audit)
         .await
-        .map_err(|e| match e {
-            hermes_store::StoreError::NotFound => ApiError::NotFound("user"),
-            e => e.into(),
-        })?;
+        .map_err(ApiError::store_for("user"))?;
+    state.end_sessions(&ended).await;
     state.invalidate(Invalidation::User(id)).await;
+    if patch.active == Some(false) || patch.role.is_some() {
+        // API keys the user created may have been revoked with them.
+        state.invalidate(Invalidation::ApiKey(None)).await;
+    }
     Ok(Json((&user).into()))
 }
 
-/// Remove a user and end their sessions.
+/// Remove a user, end their sessions and revoke the API keys they created.
 #[utoipa::path(
     delete, path = "/api/v1/users/{id}", tag = "users",
     security(("bearer" = ["users:manage"])),
@@ -264,10 +260,8 @@ pub async fn delete_user(
         .scoped(auth.tenant)
         .delete_user(id, auth.audit(&client, "user.delete"))
         .await
-        .map_err(|e| match e {
-            hermes_store::StoreError::NotFound => ApiError::NotFound("user"),
-            e => e.into(),
-        })?;
+        .map_err(ApiError::store_for("user"))?;
     state.invalidate(Invalidation::User(id)).await;
+    state.invalidate(Invalidation::ApiKey(None)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -159,3 +159,74 @@ async fn key_names_are_validated() {
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+#[tokio::test]
+async fn keys_do_not_outlive_their_creators_standing() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    let (second_id, second) = app.user_with_role(&app.alpha, "ADMIN").await;
+    let create = |role: &'static str| {
+        let (app, token) = (&app, second.access.clone());
+        async move {
+            let resp = app
+                .send(
+                    Method::POST,
+                    "/api/v1/api-keys",
+                    Some(&token),
+                    Some(json!({"name": format!("{role} integration"), "role": role})),
+                )
+                .await;
+            assert_eq!(resp.status(), StatusCode::CREATED);
+            let body: Value = resp.json().await.unwrap();
+            body["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let admin_key = create("ADMIN").await;
+    let staff_key = create("STAFF").await;
+    assert_eq!(
+        app.get("/api/v1/users", &admin_key).await.status(),
+        StatusCode::OK
+    );
+
+    // Demoted to STAFF: the ADMIN key dies, the STAFF key lives.
+    let resp = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{second_id}"),
+            Some(&admin.access),
+            Some(json!({"role": "STAFF"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &admin_key).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &staff_key).await.status(),
+        StatusCode::OK
+    );
+
+    // Deactivated: every key they created dies.
+    let resp = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{second_id}"),
+            Some(&admin.access),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &staff_key).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let page: Value = app
+        .get("/api/v1/audit?action=api_key.revoke", &admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+}

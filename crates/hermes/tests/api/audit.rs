@@ -158,7 +158,12 @@ async fn filters_and_pages() {
     assert!(none["entries"].as_array().unwrap().is_empty());
     assert!(none["next_before"].is_null());
 
-    for bad in ["?limit=0", "?limit=201", "?outcome=maybe"] {
+    for bad in [
+        "?limit=0",
+        "?limit=201",
+        "?outcome=maybe",
+        "?since=1900-01-01T00:00:00Z",
+    ] {
         let resp = app.get(&format!("/api/v1/audit{bad}"), &admin.access).await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }

@@ -434,3 +434,151 @@ async fn me_works_for_api_keys() {
         .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn ending_a_session_kills_all_its_access_tokens() {
+    let app = spawn_app().await;
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            let resp = app
+                .send(
+                    Method::POST,
+                    "/api/v1/auth/refresh",
+                    None,
+                    Some(json!({"refresh_token": token})),
+                )
+                .await;
+            (resp.status(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    // Logout with the newest access token also kills the older one.
+    let first = app.admin(&app.alpha).await;
+    let (status, second) = refresh(first.refresh.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let second_access = second["access_token"].as_str().unwrap().to_owned();
+    let resp = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(&second_access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &first.access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A replayed refresh token kills the session's live access token.
+    let s = app.admin(&app.alpha).await;
+    let (_, rotated) = refresh(s.refresh.clone()).await;
+    let live = rotated["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/me", &live).await.status(), StatusCode::OK);
+    let (status, _) = refresh(s.refresh.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/me", &live).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The reuse is attributed to nobody in particular, against the session.
+    let admin = app.admin(&app.alpha).await;
+    let page: Value = app
+        .get("/api/v1/audit?action=auth.refresh_reuse", &admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["entries"][0]["actor"]["type"], "anonymous");
+    assert_eq!(page["entries"][0]["target"]["type"], "session");
+}
+
+#[tokio::test]
+async fn a_new_password_ends_the_users_sessions_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    let (id, user) = app.user_with_role(&app.alpha, "ATTORNEY").await;
+    assert_eq!(
+        app.get("/api/v1/me", &user.access).await.status(),
+        StatusCode::OK
+    );
+    let resp = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&admin.access),
+            Some(json!({"password": "another long passphrase"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &user.access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_overrun_the_lockout() {
+    let app = spawn_app().await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/auth/login");
+        let email = app.alpha.admin_email.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"tenant": "alpha", "email": email, "password": "guess guess guess"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut wrong = 0;
+    let mut locked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::UNAUTHORIZED => wrong += 1,
+            StatusCode::TOO_MANY_REQUESTS => locked += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(wrong, 5, "exactly five guesses may be checked");
+    assert_eq!(locked, 15);
+}
+
+#[tokio::test]
+async fn failed_logins_are_anonymous_with_the_account_as_target() {
+    let app = spawn_app().await;
+    app.login_raw("alpha", &app.alpha.admin_email, "wrong password!!")
+        .await;
+    let admin = app.admin(&app.alpha).await;
+    let page: Value = app
+        .get(
+            "/api/v1/audit?action=auth.login&outcome=failure",
+            &admin.access,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let e = &page["entries"][0];
+    assert_eq!(e["actor"]["type"], "anonymous");
+    assert_eq!(e["target"]["id"], app.alpha.admin_id.as_str());
+    // Filtering by the admin's id shows what the admin did, not the attempt.
+    let mine: Value = app
+        .get(
+            &format!(
+                "/api/v1/audit?actor_id={}&outcome=failure",
+                app.alpha.admin_id
+            ),
+            &admin.access,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(mine["entries"].as_array().unwrap().is_empty());
+}

@@ -510,7 +510,8 @@ async fn serves_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = hermes(dir.path());
     cmd.env("HERMES_SERVER__BIND", "127.0.0.1:0")
-        .env("HERMES_DATABASE__URL", db.url());
+        .env("HERMES_DATABASE__URL", db.url())
+        .env("HERMES_DEMO__SEED", "true");
     let server = Server::start(cmd);
     let password = server
         .printed_value("password:")

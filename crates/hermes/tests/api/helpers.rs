@@ -54,7 +54,7 @@ pub fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     s.server.bind = "127.0.0.1:0".parse().unwrap();
     s.database.url = Some(db.url().to_owned());
     s.database.max_connections = 8;
-    s.demo.seed = false;
+    s.demo.seed = Some(false);
     s.rate_limit.auth_per_minute = 10_000;
     s.rate_limit.anonymous_per_minute = 10_000;
     s.rate_limit.principal_per_minute = 100_000;
@@ -277,6 +277,13 @@ impl TestApp {
             req = req.json(&body);
         }
         req.send().await.unwrap()
+    }
+
+    /// GET a public JSON document (OpenAPI, JWKS) without credentials.
+    pub async fn public_json(&self, path: &str) -> Value {
+        let resp = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        resp.json().await.unwrap()
     }
 
     pub async fn get(&self, path: &str, bearer: &str) -> Response {

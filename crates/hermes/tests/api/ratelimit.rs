@@ -281,3 +281,85 @@ async fn deactivation_and_key_revocation_reach_other_nodes() {
         "node B still accepts a deactivated user or revoked key after 1 s"
     );
 }
+
+#[tokio::test]
+async fn refused_requests_do_not_spend_the_firms_budget() {
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), |s| {
+        s.rate_limit.principal_per_minute = 2;
+        s.rate_limit.tenant_per_minute = 6;
+    })
+    .await;
+    // Creating the second user spends one request of the admin (and the
+    // firm).
+    let (_, other) = app.user_with_role(&app.alpha, "STAFF").await;
+    let noisy = app.admin(&app.alpha).await;
+    // The admin hammers far past its own budget...
+    let mut refused = 0;
+    for _ in 0..20 {
+        if app.get("/api/v1/me", &noisy.access).await.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 19);
+    // ...yet the firm's other principals still have theirs: only the
+    // admin's two allowed requests counted against the firm.
+    assert_eq!(
+        app.get("/api/v1/me", &other.access).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn revocations_survive_redis_losing_them() {
+    let Some((a, b)) = two_nodes(|_| {}).await else {
+        return;
+    };
+    let s = a.admin(&a.alpha).await;
+    a.send(Method::POST, "/api/v1/auth/logout", Some(&s.access), None)
+        .await;
+    assert_eq!(
+        b.get("/api/v1/me", &s.access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Redis loses its data (a restart without persistence, a flush).
+    let url = hermes_testkit::redis_url().await.unwrap();
+    let client = redis_client(&url);
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", a.settings.redis.key_prefix))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    // A resync (sent by a node whenever its subscription restarts, or by an
+    // operator) makes every node reload revocations from the database.
+    let _: () = redis::cmd("PUBLISH")
+        .arg(format!("{}events", a.settings.redis.key_prefix))
+        .arg("resync")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut refused = false;
+    for _ in 0..40 {
+        if b.get("/api/v1/me", &s.access).await.status() == StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        refused,
+        "a logged-out token works again after Redis lost its data"
+    );
+}
+
+fn redis_client(url: &str) -> redis::Client {
+    redis::Client::open(url).unwrap()
+}

@@ -34,15 +34,7 @@ struct Operation {
 
 /// Every operation in the document, with its declared permission.
 async fn operations(app: &TestApp) -> Vec<Operation> {
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.public_json("/api/v1/openapi.json").await;
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

@@ -100,15 +100,7 @@ async fn hs256_is_401_including_the_public_key_as_secret() {
     assert_eq!(status_with(&app, Some(&t1)).await, StatusCode::UNAUTHORIZED);
     // The algorithm-confusion attack: HMAC keyed with the published RSA
     // public key, in each form an attacker could take it.
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = app.public_json("/.well-known/jwks.json").await;
     let jwk = &jwks["keys"][0];
     let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
     for secret in [jwk.to_string().into_bytes(), n] {
@@ -287,7 +279,8 @@ async fn tokens_of_deactivated_or_deleted_users_are_401() {
             .await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     }
-    // Reactivation lets the deactivated user back in (tokens still in date).
+    // Reactivation does not revive the old session: deactivating ended
+    // it. The user signs in again.
     let resp = app
         .send(
             Method::PATCH,
@@ -299,8 +292,11 @@ async fn tokens_of_deactivated_or_deleted_users_are_401() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         status_with(&app, Some(&deactivated.access)).await,
-        StatusCode::OK
+        StatusCode::UNAUTHORIZED
     );
+    let email = claims_email(&app, &id1).await;
+    let fresh = app.login("alpha", &email, PASSWORD).await;
+    assert_eq!(status_with(&app, Some(&fresh.access)).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -413,4 +409,15 @@ async fn jwks_publishes_current_and_previous_keys_across_rotation() {
         status_with(&app, Some(&before.access)).await,
         StatusCode::OK
     );
+}
+
+async fn claims_email(app: &TestApp, user_id: &str) -> String {
+    let admin = app.admin(&app.alpha).await;
+    let user: Value = app
+        .get(&format!("/api/v1/users/{user_id}"), &admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    user["email"].as_str().unwrap().to_owned()
 }
