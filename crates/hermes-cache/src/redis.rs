@@ -9,6 +9,12 @@
 //! published while the subscription is down is lost; consumers therefore
 //! keep entries short-lived (see the API's principal cache).
 //!
+//! Redis being down must not stall requests: every command has a short
+//! timeout, and after a failure the state answers "unavailable" at once for
+//! a second (a small circuit breaker) instead of making every request wait
+//! for its own timeout. Callers fail open or fall back to the database.
+//! `ping` (readiness) always really asks.
+//!
 //! Every key is prefixed with the deployment's `redis.key_prefix`, so one
 //! Redis can serve several deployments. The keys expire by themselves; run
 //! Redis with `maxmemory-policy noeviction` so it never drops a revocation
@@ -17,8 +23,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::broadcast;
 
 use crate::{Attempt, Count, EVENT_CAPACITY, RESYNC, Result, SharedError, SharedState};
@@ -59,8 +67,17 @@ end
 return {c, ttl}
 ";
 
+/// How long one command may take before it counts as a failure.
+const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long to skip Redis after a failure.
+const BREAKER_OPEN: Duration = Duration::from_secs(1);
+
 pub struct RedisState {
     conn: ConnectionManager,
+    /// Milliseconds since `started` until which Redis is not asked (0 when
+    /// closed).
+    open_until: AtomicU64,
+    started: std::time::Instant,
     prefix: String,
     channel: String,
     hit: redis::Script,
@@ -80,7 +97,15 @@ impl RedisState {
     /// subscription. `prefix` namespaces every key and the event channel.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
         let client = redis::Client::open(url).map_err(err)?;
-        let conn = client.get_connection_manager().await.map_err(err)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(BREAKER_OPEN);
+        let conn = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(err)?;
         let channel = format!("{prefix}events");
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         // Return only once the subscription is live, so no event published
@@ -101,6 +126,8 @@ impl RedisState {
         }
         Ok(Self {
             conn,
+            open_until: AtomicU64::new(0),
+            started: std::time::Instant::now(),
             prefix: prefix.to_owned(),
             channel,
             hit: redis::Script::new(HIT),
@@ -112,6 +139,30 @@ impl RedisState {
 
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Runs one Redis operation under the timeout and the breaker.
+    async fn guarded<T>(
+        &self,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T> {
+        if self.now_ms() < self.open_until.load(Ordering::Relaxed) {
+            return Err(SharedError("redis unavailable (recent failure)".into()));
+        }
+        let outcome = match tokio::time::timeout(COMMAND_TIMEOUT, op).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => err(e),
+            Err(_) => SharedError("redis command timed out".into()),
+        };
+        self.open_until.store(
+            self.now_ms() + BREAKER_OPEN.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+        Err(outcome)
     }
 }
 
@@ -161,19 +212,30 @@ impl SharedState for RedisState {
 
     async fn ping(&self) -> Result<()> {
         let mut c = self.conn.clone();
-        let _: String = redis::cmd("PING").query_async(&mut c).await.map_err(err)?;
+        let pong = tokio::time::timeout(
+            COMMAND_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut c),
+        )
+        .await
+        .map_err(|_| SharedError("redis ping timed out".into()))?
+        .map_err(err)?;
+        if pong == "PONG" {
+            // Answering again: close the breaker.
+            self.open_until.store(0, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     async fn hit(&self, key: &str, window: Duration) -> Result<Count> {
         let mut c = self.conn.clone();
         let (count, ttl): (u64, i64) = self
-            .hit
-            .key(self.key(key))
-            .arg(window.as_millis().max(1) as u64)
-            .invoke_async(&mut c)
-            .await
-            .map_err(err)?;
+            .guarded(
+                self.hit
+                    .key(self.key(key))
+                    .arg(window.as_millis().max(1) as u64)
+                    .invoke_async(&mut c),
+            )
+            .await?;
         Ok(Count {
             count,
             resets_in: Duration::from_millis(ttl.max(0) as u64),
@@ -183,12 +245,9 @@ impl SharedState for RedisState {
     async fn peek(&self, key: &str) -> Result<Count> {
         let mut c = self.conn.clone();
         let k = self.key(key);
-        let (count, ttl): (Option<u64>, i64) = redis::pipe()
-            .get(&k)
-            .pttl(&k)
-            .query_async(&mut c)
-            .await
-            .map_err(err)?;
+        let (count, ttl): (Option<u64>, i64) = self
+            .guarded(redis::pipe().get(&k).pttl(&k).query_async(&mut c))
+            .await?;
         Ok(Count {
             count: count.unwrap_or(0),
             resets_in: Duration::from_millis(ttl.max(0) as u64),
@@ -200,14 +259,15 @@ impl SharedState for RedisState {
         // Unique, so two attempts in one millisecond stay two entries.
         let member = uuid::Uuid::new_v4().simple().to_string();
         let (allowed, count, retry_ms): (u8, u64, i64) = self
-            .attempt
-            .key(self.key(key))
-            .arg(window.as_millis().max(1) as u64)
-            .arg(limit)
-            .arg(member)
-            .invoke_async(&mut c)
-            .await
-            .map_err(err)?;
+            .guarded(
+                self.attempt
+                    .key(self.key(key))
+                    .arg(window.as_millis().max(1) as u64)
+                    .arg(limit)
+                    .arg(member)
+                    .invoke_async(&mut c),
+            )
+            .await?;
         Ok(Attempt {
             allowed: allowed == 1,
             count,
@@ -217,16 +277,17 @@ impl SharedState for RedisState {
 
     async fn clear(&self, key: &str) -> Result<()> {
         let mut c = self.conn.clone();
-        let _: () = c.del(self.key(key)).await.map_err(err)?;
+        let k = self.key(key);
+        let _: () = self.guarded(c.del(k)).await?;
         Ok(())
     }
 
     async fn mark(&self, key: &str, ttl: Duration) -> Result<()> {
         let mut c = self.conn.clone();
-        let _: () = c
-            .pset_ex(self.key(key), 1, ttl.as_millis().max(1) as u64)
-            .await
-            .map_err(err)?;
+        let k = self.key(key);
+        let _: () = self
+            .guarded(c.pset_ex(k, 1, ttl.as_millis().max(1) as u64))
+            .await?;
         Ok(())
     }
 
@@ -236,13 +297,14 @@ impl SharedState for RedisState {
         }
         let mut c = self.conn.clone();
         let full: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
-        let n: u64 = c.exists(full).await.map_err(err)?;
+        let n: u64 = self.guarded(c.exists(full)).await?;
         Ok(n > 0)
     }
 
     async fn publish(&self, event: &str) -> Result<()> {
         let mut c = self.conn.clone();
-        let _: i64 = c.publish(&self.channel, event).await.map_err(err)?;
+        let channel = self.channel.clone();
+        let _: i64 = self.guarded(c.publish(channel, event)).await?;
         Ok(())
     }
 

@@ -214,3 +214,134 @@ async fn interactive_docs_are_served_from_the_binary() {
         .unwrap();
     assert!(init.contains("/api/v1/openapi.json"));
 }
+
+/// A private Redis on a free port, killed on drop: the machine's shared
+/// Redis must not be stopped by a test.
+struct PrivateRedis {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateRedis {
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = tempfile::tempdir().ok()?;
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(
+                    !hermes_testkit::services_required(),
+                    "redis-server is required: {e}"
+                );
+                return None;
+            }
+        };
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn readyz_fails_when_redis_goes_away_while_requests_fail_open() {
+    let Some(mut redis) = PrivateRedis::start() else {
+        return;
+    };
+    let url = redis.url.clone();
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), move |s| {
+        s.redis.url = Some(url);
+    })
+    .await;
+    let session = app.admin(&app.alpha).await;
+    let ready = || async { app.client.get(app.url("/readyz")).send().await.unwrap() };
+    let resp = ready().await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.json::<Value>().await.unwrap()["shared_state"], "ok");
+
+    redis.child.kill().unwrap();
+    redis.child.wait().unwrap();
+    let resp = ready().await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["shared_state"], "unavailable");
+    assert_eq!(body["database"], "ok");
+    // Requests still work: limits fail open, revocations come from the
+    // database.
+    assert_eq!(
+        app.get("/api/v1/me", &session.access).await.status(),
+        StatusCode::OK
+    );
+    app.send(
+        reqwest::Method::POST,
+        "/api/v1/auth/logout",
+        Some(&session.access),
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/me", &session.access).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "a logout without Redis still holds (the database has it)"
+    );
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_json() {
+    use std::io::{Read, Write};
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), |s| {
+        s.server.request_timeout_secs = 1;
+    })
+    .await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let response = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        // Headers promise a body that never fully arrives.
+        s.write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"tenant\":",
+        )
+        .unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("\"code\":\"timeout\""), "{response}");
+}
