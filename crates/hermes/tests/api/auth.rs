@@ -396,7 +396,7 @@ async fn deactivated_users_cannot_sign_in() {
         .await
         .unwrap();
     assert_eq!(error_from(&me), "unauthenticated");
-    let email = claims_email(&app, &id).await;
+    let email = app.user_email(&app.alpha, &id).await;
     let resp = app.login_raw("alpha", &email, PASSWORD).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(resp).await, "invalid_credentials");
@@ -404,17 +404,6 @@ async fn deactivated_users_cannot_sign_in() {
 
 fn error_from(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
-}
-
-async fn claims_email(app: &TestApp, user_id: &str) -> String {
-    let admin = app.admin(&app.alpha).await;
-    let user: Value = app
-        .get(&format!("/api/v1/users/{user_id}"), &admin.access)
-        .await
-        .json()
-        .await
-        .unwrap();
-    user["email"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]

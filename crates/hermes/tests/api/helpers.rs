@@ -243,6 +243,18 @@ impl TestApp {
         (id, self.login(&firm.slug, &email, PASSWORD).await)
     }
 
+    /// A user's email, read through the API as the firm's admin.
+    pub async fn user_email(&self, firm: &Firm, user_id: &str) -> String {
+        let admin = self.admin(firm).await;
+        let user: Value = self
+            .get(&format!("/api/v1/users/{user_id}"), &admin.access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        user["email"].as_str().unwrap().to_owned()
+    }
+
     /// Creates an API key with `role` in `firm`; returns (id, key).
     pub async fn api_key_with_role(&self, firm: &Firm, role: &str) -> (String, String) {
         let admin = self.admin(firm).await;

@@ -294,7 +294,7 @@ async fn tokens_of_deactivated_or_deleted_users_are_401() {
         status_with(&app, Some(&deactivated.access)).await,
         StatusCode::UNAUTHORIZED
     );
-    let email = claims_email(&app, &id1).await;
+    let email = app.user_email(&app.alpha, &id1).await;
     let fresh = app.login("alpha", &email, PASSWORD).await;
     assert_eq!(status_with(&app, Some(&fresh.access)).await, StatusCode::OK);
 }
@@ -409,15 +409,4 @@ async fn jwks_publishes_current_and_previous_keys_across_rotation() {
         status_with(&app, Some(&before.access)).await,
         StatusCode::OK
     );
-}
-
-async fn claims_email(app: &TestApp, user_id: &str) -> String {
-    let admin = app.admin(&app.alpha).await;
-    let user: Value = app
-        .get(&format!("/api/v1/users/{user_id}"), &admin.access)
-        .await
-        .json()
-        .await
-        .unwrap();
-    user["email"].as_str().unwrap().to_owned()
 }
