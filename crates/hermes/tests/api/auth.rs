@@ -127,19 +127,7 @@ async fn malformed_login_bodies_are_400_json() {
 
 async fn refresh_rotates(app: TestApp) {
     let first = app.admin(&app.alpha).await;
-    let rotate = |token: String| {
-        let app = &app;
-        async move {
-            app.send(
-                Method::POST,
-                "/api/v1/auth/refresh",
-                None,
-                Some(json!({"refresh_token": token})),
-            )
-            .await
-        }
-    };
-    let resp = rotate(first.refresh.clone()).await;
+    let resp = app.refresh(&first.refresh).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let second: Value = resp.json().await.unwrap();
     let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
@@ -152,22 +140,22 @@ async fn refresh_rotates(app: TestApp) {
         "same session"
     );
 
-    let resp = rotate(second_refresh.clone()).await;
+    let resp = app.refresh(&second_refresh).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let third: Value = resp.json().await.unwrap();
     let third_refresh = third["refresh_token"].as_str().unwrap().to_owned();
 
     // Replaying a spent token is refused and ends the whole family: the
     // newest token no longer works either.
-    let resp = rotate(first.refresh.clone()).await;
+    let resp = app.refresh(&first.refresh).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(resp).await, "unauthenticated");
-    let resp = rotate(third_refresh).await;
+    let resp = app.refresh(&third_refresh).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
     // Another login's session is unaffected.
     let other = app.admin(&app.alpha).await;
-    assert_eq!(rotate(other.refresh).await.status(), StatusCode::OK);
+    assert_eq!(app.refresh(&other.refresh).await.status(), StatusCode::OK);
 
     // The reuse is in the audit log.
     let admin = app.admin(&app.alpha).await;
@@ -204,14 +192,7 @@ async fn bad_refresh_tokens_are_401() {
         bogus_tenant,
         format!("{}x", session.refresh),
     ] {
-        let resp = app
-            .send(
-                Method::POST,
-                "/api/v1/auth/refresh",
-                None,
-                Some(json!({"refresh_token": token})),
-            )
-            .await;
+        let resp = app.refresh(&token).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{token}");
     }
 }
@@ -233,14 +214,7 @@ async fn logout_revokes(app: TestApp) {
         app.get("/api/v1/me", &session.access).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let resp = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/refresh",
-            None,
-            Some(json!({"refresh_token": session.refresh})),
-        )
-        .await;
+    let resp = app.refresh(&session.refresh).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     // Other sessions live on.
     assert_eq!(
@@ -430,14 +404,7 @@ async fn ending_a_session_kills_all_its_access_tokens() {
     let refresh = |token: String| {
         let app = &app;
         async move {
-            let resp = app
-                .send(
-                    Method::POST,
-                    "/api/v1/auth/refresh",
-                    None,
-                    Some(json!({"refresh_token": token})),
-                )
-                .await;
+            let resp = app.refresh(&token).await;
             (resp.status(), resp.json::<Value>().await.unwrap())
         }
     };

@@ -215,6 +215,17 @@ impl TestApp {
         }
     }
 
+    /// `POST /api/v1/auth/refresh` with `token`.
+    pub async fn refresh(&self, token: &str) -> Response {
+        self.send(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": token})),
+        )
+        .await
+    }
+
     pub async fn admin(&self, firm: &Firm) -> Session {
         self.login(&firm.slug, &firm.admin_email, PASSWORD).await
     }

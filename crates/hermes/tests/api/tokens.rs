@@ -269,14 +269,7 @@ async fn tokens_of_deactivated_or_deleted_users_are_401() {
     );
     // Their refresh tokens are dead too.
     for refresh in [deactivated.refresh, deleted.refresh] {
-        let resp = app
-            .send(
-                Method::POST,
-                "/api/v1/auth/refresh",
-                None,
-                Some(json!({"refresh_token": refresh})),
-            )
-            .await;
+        let resp = app.refresh(&refresh).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     }
     // Reactivation does not revive the old session: deactivating ended

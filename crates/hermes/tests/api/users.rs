@@ -173,19 +173,7 @@ async fn update_changes_fields_and_ends_sessions_when_needed() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["name"], "Renamed");
     // A rename keeps the session.
-    let refresh = |token: String| {
-        let app = &app;
-        async move {
-            app.send(
-                Method::POST,
-                "/api/v1/auth/refresh",
-                None,
-                Some(json!({"refresh_token": token})),
-            )
-            .await
-        }
-    };
-    let resp = refresh(user.refresh.clone()).await;
+    let resp = app.refresh(&user.refresh).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let rotated: Value = resp.json().await.unwrap();
 
@@ -199,7 +187,9 @@ async fn update_changes_fields_and_ends_sessions_when_needed() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = refresh(rotated["refresh_token"].as_str().unwrap().to_owned()).await;
+    let resp = app
+        .refresh(rotated["refresh_token"].as_str().unwrap())
+        .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let email = body["email"].as_str().unwrap();
     assert_eq!(
