@@ -12,6 +12,14 @@ cd "$(dirname "$0")/.."
 scripts/services.sh
 export HERMES_REQUIRE_SERVICES=1
 
+# Independent parsers for output checks (iCalendar via Python's
+# `icalendar`), pinned with hashes in scripts/requirements-test.txt.
+if ! target/pyenv/bin/python -c 'import icalendar' 2>/dev/null; then
+  python3 -m venv target/pyenv
+  target/pyenv/bin/pip install --quiet --require-hashes -r scripts/requirements-test.txt
+fi
+export HERMES_TEST_PYTHON="$PWD/target/pyenv/bin/python"
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast "$@"
   # nextest does not run doctests.

@@ -244,12 +244,19 @@ pub fn spawn_invalidation_listener(state: &AppState) -> tokio::task::JoinHandle<
             match rx.recv().await {
                 Ok(event) if event == hermes_cache::RESYNC => {
                     state.principals.clear();
+                    state.conflicts.clear();
                     if let Err(e) = crate::warm_revocations(&state).await {
                         tracing::warn!(error = %e, "could not reload revocations after a resync");
                     }
                 }
-                Ok(event) => state.principals.apply(&event),
-                Err(RecvError::Lagged(_)) => state.principals.clear(),
+                Ok(event) => match crate::conflict_index::parse_event(&event) {
+                    Some(e) => crate::routes::parties::on_event(&state, e).await,
+                    None => state.principals.apply(&event),
+                },
+                Err(RecvError::Lagged(_)) => {
+                    state.principals.clear();
+                    state.conflicts.clear();
+                }
                 Err(RecvError::Closed) => break,
             }
         }

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// The request is malformed (bad JSON, a wrong field): 400.
     #[error("{0}")]
     BadRequest(String),
+    /// The body is not in a format the route takes: 415.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
     /// The body is over the configured limit: 413.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -92,6 +95,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_) | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -107,6 +111,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Invalid(_) => "validation_failed",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::BadCredentials => "invalid_credentials",
@@ -127,6 +132,22 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::Conflict {
                 code: "already_exists",
                 message: format!("{what} already exists"),
+            },
+            StoreError::SlotTaken => ApiError::Conflict {
+                code: "slot_taken",
+                message: "that time is no longer available; choose another slot".into(),
+            },
+            StoreError::Rejected(message) => ApiError::Conflict {
+                code: "slot_unavailable",
+                message,
+            },
+            StoreError::InUse(message) => ApiError::Conflict {
+                code: "in_use",
+                message: message.into(),
+            },
+            StoreError::InvalidState(message) => ApiError::Conflict {
+                code: "invalid_state",
+                message,
             },
             StoreError::LastAdmin => ApiError::Conflict {
                 code: "last_admin",

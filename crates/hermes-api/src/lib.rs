@@ -24,6 +24,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod conflict_index;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -119,6 +120,55 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(
             routes::settings::get_firm,
             routes::settings::update_firm
+        ))
+        .routes(routes!(
+            routes::settings::get_profile,
+            routes::settings::put_profile
+        ))
+        .routes(routes!(
+            routes::settings::get_hours,
+            routes::settings::put_hours
+        ))
+        .routes(routes!(
+            routes::settings::get_practice_areas,
+            routes::settings::put_practice_areas
+        ))
+        .routes(routes!(
+            routes::settings::get_escalation,
+            routes::settings::put_escalation
+        ))
+        .routes(routes!(
+            routes::attorneys::list_attorneys,
+            routes::attorneys::create_attorney
+        ))
+        .routes(routes!(
+            routes::attorneys::get_attorney,
+            routes::attorneys::update_attorney,
+            routes::attorneys::delete_attorney
+        ))
+        .routes(routes!(
+            routes::parties::list_parties,
+            routes::parties::create_party
+        ))
+        .routes(routes!(routes::parties::import_parties))
+        .routes(routes!(
+            routes::parties::get_party,
+            routes::parties::update_party,
+            routes::parties::delete_party
+        ))
+        .routes(routes!(routes::conflicts::check))
+        .routes(routes!(routes::conflicts::list_reviews))
+        .routes(routes!(routes::conflicts::get_review))
+        .routes(routes!(routes::conflicts::decide))
+        .routes(routes!(routes::scheduling::availability))
+        .routes(routes!(routes::scheduling::create_hold))
+        .routes(routes!(
+            routes::scheduling::list_bookings,
+            routes::scheduling::create_booking
+        ))
+        .routes(routes!(
+            routes::scheduling::get_booking,
+            routes::scheduling::update_booking
         ))
         .layer(from_fn_with_state(state.clone(), auth::protect));
 

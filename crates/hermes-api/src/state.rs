@@ -106,6 +106,8 @@ pub struct Shared {
     pub principals: PrincipalCache,
     pub config: Arc<ApiConfig>,
     pub metrics: PrometheusHandle,
+    /// Each tenant's in-memory conflict index.
+    pub conflicts: crate::conflict_index::ConflictIndexes,
 }
 
 impl AppState {
@@ -127,6 +129,7 @@ impl AppState {
             principals,
             config: Arc::new(config),
             metrics: crate::metrics::handle(),
+            conflicts: Default::default(),
         }))
     }
 }

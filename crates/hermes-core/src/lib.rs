@@ -10,14 +10,17 @@
 //!   passed where a tenant id is expected.
 //! - [`tenant`]: a firm's slug, name and IANA time zone.
 //! - [`user`]: email addresses, display names and new-password policy.
+//! - [`phone`]: phone numbers in one comparable form (E.164).
 //! - [`rbac`]: the four roles and the one permission table the API enforces.
 
 pub mod ids;
+pub mod phone;
 pub mod rbac;
 pub mod tenant;
 pub mod user;
 
 pub use ids::{ApiKeyId, RefreshFamilyId, TenantId, UserId};
+pub use phone::E164;
 pub use rbac::{Permission, Role};
 pub use tenant::{TenantName, TenantSlug, TimeZone};
 pub use user::{DisplayName, Email, NewPassword};

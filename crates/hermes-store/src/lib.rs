@@ -24,11 +24,15 @@
 //!
 //! # Layout
 //! - [`model`]: rows as domain types, and what callers pass in.
+//! - [`firm`]: the firm issue's rows and the [`FirmStore`] part of a
+//!   tenant's store (settings, attorneys, parties, reviews, bookings).
 //! - [`audit`]: the per-tenant hash chain (pure: hashing and verification).
 //! - `sql`: the SQL, written once and compiled for both backends.
 //! - [`sqlite`], [`postgres`]: pools, transactions and migrations per backend.
 
 pub mod audit;
+pub mod firm;
+mod firm_sql;
 pub mod model;
 pub mod postgres;
 mod sql;
@@ -41,6 +45,7 @@ use chrono::{DateTime, Utc};
 use hermes_core::{ApiKeyId, Email, RefreshFamilyId, TenantId, TenantSlug, UserId};
 
 pub use audit::{AuditEvent, ChainReport};
+pub use firm::*;
 pub use model::*;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -57,6 +62,20 @@ pub enum StoreError {
     LastAdmin,
     /// A row holds a value the domain types refuse: data was edited by hand
     /// or a migration is missing.
+    /// The slot overlaps another active hold or booking of the attorney
+    /// (the database's no-double-booking rule).
+    #[error("that time is no longer available")]
+    SlotTaken,
+    /// The slot breaks a scheduling rule (availability, notice, buffer,
+    /// daily cap); the text says which.
+    #[error("{0}")]
+    Rejected(String),
+    /// The row is referred to and cannot be deleted; the text says why.
+    #[error("{0}")]
+    InUse(&'static str),
+    /// The change is not allowed in the row's current state.
+    #[error("{0}")]
+    InvalidState(String),
     #[error("corrupt row in {table}: {reason}")]
     Corrupt { table: &'static str, reason: String },
     #[error("unsupported database url: {0}")]
@@ -191,7 +210,7 @@ pub trait Store: Send + Sync + 'static {
 /// Everything that belongs to one tenant. See the crate docs for why there
 /// is no `tenant_id` parameter anywhere below.
 #[async_trait]
-pub trait TenantStore: Send + Sync {
+pub trait TenantStore: FirmStore + Send + Sync {
     fn tenant_id(&self) -> TenantId;
 
     /// Changes this tenant's own profile.

@@ -120,3 +120,4 @@ impl PgTenant {
 }
 
 crate::sql::impl_backend!(store = PgStore, scoped = PgTenant, db = Postgres);
+crate::firm_sql::impl_firm_backend!(scoped = PgTenant, db = Postgres);

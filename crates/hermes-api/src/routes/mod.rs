@@ -4,9 +4,13 @@
 //! about the request is looked at).
 
 pub mod api_keys;
+pub mod attorneys;
 pub mod audit;
 pub mod auth;
+pub mod conflicts;
 pub mod me;
+pub mod parties;
+pub mod scheduling;
 pub mod settings;
 pub mod system;
 pub mod users;

@@ -84,3 +84,237 @@ pub async fn update_firm(
     state.invalidate(Invalidation::Tenant(auth.tenant)).await;
     Ok(Json((&tenant).into()))
 }
+
+// --- the firm issue's sections: each a document replaced as a whole -------
+
+use hermes_firm::{EscalationContacts, FirmProfile, Hours, PracticeAreas};
+use hermes_store::{FirmSettings, SettingsUpdate};
+
+async fn settings(state: &AppState, tenant: hermes_core::TenantId) -> ApiResult<FirmSettings> {
+    Ok(state.store.scoped(tenant).firm_settings().await?)
+}
+
+/// The firm's practice areas (empty until set).
+pub(crate) async fn practice_areas_of(
+    state: &AppState,
+    tenant: hermes_core::TenantId,
+) -> ApiResult<PracticeAreas> {
+    Ok(settings(state, tenant)
+        .await?
+        .practice_areas
+        .unwrap_or_default())
+}
+
+/// The firm's hours (weekdays 9 to 5 until set).
+pub(crate) async fn hours_of(state: &AppState, tenant: hermes_core::TenantId) -> ApiResult<Hours> {
+    Ok(settings(state, tenant)
+        .await?
+        .hours
+        .unwrap_or_else(Hours::default_for_new_firm))
+}
+
+async fn put(
+    auth: &crate::auth::Principal,
+    state: &AppState,
+    client: &ClientInfo,
+    section: &'static str,
+    update: SettingsUpdate,
+) -> ApiResult<FirmSettings> {
+    let audit = auth
+        .audit(client, "settings.update")
+        .details(serde_json::json!({ "section": section }));
+    Ok(state
+        .store
+        .scoped(auth.tenant)
+        .put_settings(&update, audit)
+        .await?)
+}
+
+/// The firm's profile: spoken name, phone, address, website, states.
+#[utoipa::path(
+    get, path = "/api/v1/settings/profile", tag = "settings",
+    security(("bearer" = ["settings:read"])),
+    responses((status = 200, body = FirmProfile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn get_profile(
+    auth: Require<perm::ReadSettings>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<FirmProfile>> {
+    Ok(Json(
+        settings(&state, auth.tenant)
+            .await?
+            .profile
+            .unwrap_or_default(),
+    ))
+}
+
+/// Replace the firm's profile.
+#[utoipa::path(
+    put, path = "/api/v1/settings/profile", tag = "settings",
+    security(("bearer" = ["settings:write"])),
+    request_body = FirmProfile,
+    responses(
+        (status = 200, body = FirmProfile),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn put_profile(
+    auth: Require<perm::WriteSettings>,
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<FirmProfile>,
+) -> ApiResult<Json<FirmProfile>> {
+    let profile = req.normalized()?;
+    let s = put(
+        &auth,
+        &state,
+        &client,
+        "profile",
+        SettingsUpdate::Profile(profile),
+    )
+    .await?;
+    Ok(Json(s.profile.unwrap_or_default()))
+}
+
+/// Business hours, closures and the after-hours policy.
+#[utoipa::path(
+    get, path = "/api/v1/settings/hours", tag = "settings",
+    security(("bearer" = ["settings:read"])),
+    responses((status = 200, body = Hours), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn get_hours(
+    auth: Require<perm::ReadSettings>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Hours>> {
+    Ok(Json(hours_of(&state, auth.tenant).await?))
+}
+
+/// Replace business hours, closures and the after-hours policy.
+#[utoipa::path(
+    put, path = "/api/v1/settings/hours", tag = "settings",
+    security(("bearer" = ["settings:write"])),
+    request_body = Hours,
+    responses(
+        (status = 200, body = Hours),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn put_hours(
+    auth: Require<perm::WriteSettings>,
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<Hours>,
+) -> ApiResult<Json<Hours>> {
+    req.validate()?;
+    let s = put(&auth, &state, &client, "hours", SettingsUpdate::Hours(req)).await?;
+    Ok(Json(s.hours.unwrap_or_else(Hours::default_for_new_firm)))
+}
+
+/// The practice areas the firm takes, with consultation terms.
+#[utoipa::path(
+    get, path = "/api/v1/settings/practice-areas", tag = "settings",
+    security(("bearer" = ["settings:read"])),
+    responses((status = 200, body = PracticeAreas), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn get_practice_areas(
+    auth: Require<perm::ReadSettings>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<PracticeAreas>> {
+    Ok(Json(practice_areas_of(&state, auth.tenant).await?))
+}
+
+/// Replace the practice areas. An area an attorney still takes cannot be
+/// removed (409): change the attorney first.
+#[utoipa::path(
+    put, path = "/api/v1/settings/practice-areas", tag = "settings",
+    security(("bearer" = ["settings:write"])),
+    request_body = PracticeAreas,
+    responses(
+        (status = 200, body = PracticeAreas),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "An attorney still takes a removed area", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn put_practice_areas(
+    auth: Require<perm::WriteSettings>,
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<PracticeAreas>,
+) -> ApiResult<Json<PracticeAreas>> {
+    let areas = req.normalized()?;
+    for a in state.store.scoped(auth.tenant).list_attorneys().await? {
+        if let Some(k) = a
+            .attorney
+            .practice_areas
+            .iter()
+            .find(|k| areas.get(k).is_none())
+        {
+            return Err(ApiError::Conflict {
+                code: "practice_area_in_use",
+                message: format!(
+                    "attorney {} ({}) takes {k}; change the attorney before removing it",
+                    a.attorney.name, a.id
+                ),
+            });
+        }
+    }
+    let s = put(
+        &auth,
+        &state,
+        &client,
+        "practice_areas",
+        SettingsUpdate::PracticeAreas(areas),
+    )
+    .await?;
+    Ok(Json(s.practice_areas.unwrap_or_default()))
+}
+
+/// Escalation contacts and when each is on call.
+#[utoipa::path(
+    get, path = "/api/v1/settings/escalation", tag = "settings",
+    security(("bearer" = ["settings:read"])),
+    responses((status = 200, body = EscalationContacts), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn get_escalation(
+    auth: Require<perm::ReadSettings>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<EscalationContacts>> {
+    Ok(Json(
+        settings(&state, auth.tenant)
+            .await?
+            .escalation
+            .unwrap_or_default(),
+    ))
+}
+
+/// Replace the escalation contacts.
+#[utoipa::path(
+    put, path = "/api/v1/settings/escalation", tag = "settings",
+    security(("bearer" = ["settings:write"])),
+    request_body = EscalationContacts,
+    responses(
+        (status = 200, body = EscalationContacts),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn put_escalation(
+    auth: Require<perm::WriteSettings>,
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<EscalationContacts>,
+) -> ApiResult<Json<EscalationContacts>> {
+    let contacts = req.normalized()?;
+    let s = put(
+        &auth,
+        &state,
+        &client,
+        "escalation",
+        SettingsUpdate::Escalation(contacts),
+    )
+    .await?;
+    Ok(Json(s.escalation.unwrap_or_default()))
+}

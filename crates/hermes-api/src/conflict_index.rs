@@ -1,0 +1,152 @@
+//! Each tenant's in-memory conflict index, kept in step with the database.
+//!
+//! A conflict check must be fast enough to run while a caller waits, so it
+//! never touches the database: it asks a [`hermes_conflicts::Index`] built
+//! from the tenant's parties. The index is built on first use (and warmed
+//! at start), then updated incrementally:
+//!
+//! - a write on this node applies its change here at once, so this node's
+//!   next check sees it;
+//! - every write also publishes `party:<tenant>:<id>` (or `parties:<tenant>`
+//!   after an import) on the shared state, and each node re-reads that party
+//!   (or drops the tenant's index, to be rebuilt) — so a change on one node
+//!   reaches the others' checks within the pub/sub latency.
+//!
+//! Changes that arrive while an index is being built are logged and
+//! replayed on top of it, so a build that read the table just before a
+//! write does not lose the write.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use hermes_conflicts::{Index, Party};
+use hermes_core::TenantId;
+use hermes_store::Store;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+pub type SharedIndex = Arc<RwLock<Index>>;
+
+#[derive(Debug, Clone)]
+pub enum Change {
+    Upsert(Party),
+    Remove(Uuid),
+}
+
+enum Slot {
+    Building(Vec<Change>),
+    Ready(SharedIndex),
+}
+
+#[derive(Default)]
+pub struct ConflictIndexes {
+    slots: Mutex<HashMap<TenantId, Slot>>,
+    /// One build at a time per tenant; others wait for it.
+    builds: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+fn apply(index: &mut Index, change: Change) {
+    match change {
+        Change::Upsert(p) => index.upsert(p),
+        Change::Remove(id) => {
+            index.remove(id);
+        }
+    }
+}
+
+impl ConflictIndexes {
+    /// The tenant's index, built from the database if this node has none.
+    pub async fn get(
+        &self,
+        store: &Arc<dyn Store>,
+        tenant: TenantId,
+    ) -> Result<SharedIndex, ApiError> {
+        if let Some(Slot::Ready(ix)) = self.slots.lock().expect("poisoned").get(&tenant) {
+            return Ok(ix.clone());
+        }
+        let build = self
+            .builds
+            .lock()
+            .expect("poisoned")
+            .entry(tenant)
+            .or_default()
+            .clone();
+        let _building = build.lock().await;
+        {
+            let mut slots = self.slots.lock().expect("poisoned");
+            if let Some(Slot::Ready(ix)) = slots.get(&tenant) {
+                return Ok(ix.clone());
+            }
+            slots.insert(tenant, Slot::Building(Vec::new()));
+        }
+        let started = std::time::Instant::now();
+        let parties = match store.scoped(tenant).all_parties().await {
+            Ok(p) => p,
+            Err(e) => {
+                self.slots.lock().expect("poisoned").remove(&tenant);
+                return Err(e.into());
+            }
+        };
+        let count = parties.len();
+        let index = tokio::task::spawn_blocking(move || parties.into_iter().collect::<Index>())
+            .await
+            .map_err(ApiError::internal)?;
+        let mut slots = self.slots.lock().expect("poisoned");
+        let mut index = index;
+        if let Some(Slot::Building(log)) = slots.remove(&tenant) {
+            for change in log {
+                apply(&mut index, change);
+            }
+        }
+        let ix: SharedIndex = Arc::new(RwLock::new(index));
+        slots.insert(tenant, Slot::Ready(ix.clone()));
+        tracing::info!(%tenant, parties = count, ms = started.elapsed().as_millis() as u64, "conflict index built");
+        Ok(ix)
+    }
+
+    /// Applies a change to the tenant's index if this node has one (or is
+    /// building one); otherwise the next build reads it from the database.
+    pub fn apply(&self, tenant: TenantId, change: Change) {
+        let mut slots = self.slots.lock().expect("poisoned");
+        match slots.get_mut(&tenant) {
+            Some(Slot::Ready(ix)) => apply(&mut ix.write().expect("poisoned"), change),
+            Some(Slot::Building(log)) => log.push(change),
+            None => {}
+        }
+    }
+
+    /// Forgets the tenant's index (rebuilt on next use).
+    pub fn forget(&self, tenant: TenantId) {
+        self.slots.lock().expect("poisoned").remove(&tenant);
+    }
+
+    /// Forgets every index, e.g. after missing pub/sub events.
+    pub fn clear(&self) {
+        self.slots.lock().expect("poisoned").clear();
+    }
+}
+
+/// Events on the shared state's channel.
+pub fn party_event(tenant: TenantId, id: Uuid) -> String {
+    format!("party:{tenant}:{id}")
+}
+
+pub fn parties_event(tenant: TenantId) -> String {
+    format!("parties:{tenant}")
+}
+
+/// What an event asks of this node, if it is about parties.
+pub enum PartyEvent {
+    One(TenantId, Uuid),
+    All(TenantId),
+}
+
+pub fn parse_event(event: &str) -> Option<PartyEvent> {
+    if let Some(rest) = event.strip_prefix("party:") {
+        let (tenant, id) = rest.split_once(':')?;
+        return Some(PartyEvent::One(tenant.parse().ok()?, id.parse().ok()?));
+    }
+    let tenant = event.strip_prefix("parties:")?;
+    Some(PartyEvent::All(tenant.parse().ok()?))
+}
