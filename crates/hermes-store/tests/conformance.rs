@@ -846,6 +846,555 @@ async fn concurrent_demotions_keep_one_admin(ctx: Ctx) {
 }
 
 // ---------------------------------------------------------------------------
+// The firm issue: settings, attorneys, parties, reviews, bookings.
+
+fn attorney_doc(name: &str) -> hermes_firm::Attorney {
+    serde_json::from_value(serde_json::json!({
+        "name": name,
+        "practice_areas": ["family"],
+        "availability": {"monday": [{"start": "09:00", "end": "17:00"}]},
+    }))
+    .unwrap()
+}
+
+fn at(h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2030, 1, 7, h, m, 0).unwrap()
+}
+
+fn booking(
+    attorney: uuid::Uuid,
+    start: chrono::DateTime<chrono::Utc>,
+    status: BookingStatus,
+) -> NewBooking {
+    NewBooking {
+        id: uuid::Uuid::now_v7(),
+        attorney_id: attorney,
+        practice_area: "family".into(),
+        starts_at: start,
+        ends_at: start + Duration::minutes(30),
+        // A 15-minute buffer after the meeting.
+        blocked_until: start + Duration::minutes(45),
+        status,
+        hold_expires_at: (status == BookingStatus::Held).then(|| start - Duration::days(1)),
+        conflict_review_id: None,
+        contact: BookingContact::default(),
+    }
+}
+
+fn no_check(_: &[Booking]) -> Result<(), String> {
+    Ok(())
+}
+
+fn party(name: &str, role: hermes_conflicts::PartyRole) -> hermes_conflicts::Party {
+    hermes_conflicts::Party {
+        id: uuid::Uuid::now_v7(),
+        kind: hermes_conflicts::PartyKind::Person,
+        name: name.into(),
+        aliases: vec!["Alias One".into()],
+        role,
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 4, 12),
+        phones: vec!["+15035550100".into()],
+        emails: vec!["x@example.com".into()],
+        matter_ref: Some("2024-7".into()),
+        matter_status: Some(hermes_conflicts::MatterStatus::Open),
+    }
+}
+
+async fn firm_settings_and_attorneys_round_trip(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    assert_eq!(s.firm_settings().await.unwrap(), FirmSettings::default());
+    let hours = hermes_firm::Hours::default_for_new_firm();
+    let got = s
+        .put_settings(&SettingsUpdate::Hours(hours.clone()), ev("settings.update"))
+        .await
+        .unwrap();
+    assert_eq!(got.hours.as_ref(), Some(&hours));
+    assert!(got.profile.is_none());
+    let areas: hermes_firm::PracticeAreas = serde_json::from_value(serde_json::json!(
+        {"areas": [{"key": "family", "consultation_minutes": 30, "free_consultation": true}]}
+    ))
+    .unwrap();
+    let got = s
+        .put_settings(
+            &SettingsUpdate::PracticeAreas(areas.clone()),
+            ev("settings.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.practice_areas.as_ref(), Some(&areas));
+    assert_eq!(got.hours.as_ref(), Some(&hours), "other sections stay");
+
+    let id = uuid::Uuid::now_v7();
+    let a = s
+        .create_attorney(id, &attorney_doc("Maria Lopez"), ev("attorney.create"))
+        .await
+        .unwrap();
+    assert_eq!(a.attorney.name, "Maria Lopez");
+    let mut changed = attorney_doc("Maria Lopez-Smith");
+    changed.buffer_minutes = 30;
+    let a2 = s
+        .update_attorney(id, &changed, ev("attorney.update"))
+        .await
+        .unwrap();
+    assert_eq!(a2.attorney.buffer_minutes, 30);
+    assert_eq!(s.list_attorneys().await.unwrap().len(), 1);
+
+    // Another firm sees none of it.
+    let (other, _) = tenant(&ctx, "bravo").await;
+    let o = ctx.store.scoped(other.id);
+    assert!(o.attorney(id).await.unwrap().is_none());
+    assert!(o.list_attorneys().await.unwrap().is_empty());
+    assert!(matches!(
+        o.update_attorney(id, &changed, ev("x")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(o.firm_settings().await.unwrap(), FirmSettings::default());
+
+    // An attorney with bookings cannot be deleted; one without can.
+    s.create_booking(
+        &booking(id, at(10, 0), BookingStatus::Confirmed),
+        at(8, 0),
+        &no_check,
+        ev("booking.create"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.delete_attorney(id, ev("attorney.delete")).await,
+        Err(StoreError::InUse(_))
+    ));
+    let spare = uuid::Uuid::now_v7();
+    s.create_attorney(spare, &attorney_doc("Spare"), ev("attorney.create"))
+        .await
+        .unwrap();
+    s.delete_attorney(spare, ev("attorney.delete"))
+        .await
+        .unwrap();
+    assert!(s.attorney(spare).await.unwrap().is_none());
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
+}
+
+async fn bookings_never_overlap(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    let a = uuid::Uuid::now_v7();
+    s.create_attorney(a, &attorney_doc("A"), ev("attorney.create"))
+        .await
+        .unwrap();
+    let b = uuid::Uuid::now_v7();
+    s.create_attorney(b, &attorney_doc("B"), ev("attorney.create"))
+        .await
+        .unwrap();
+    let now = at(8, 0);
+    let first = s
+        .create_booking(
+            &booking(a, at(10, 0), BookingStatus::Confirmed),
+            now,
+            &no_check,
+            ev("b"),
+        )
+        .await
+        .unwrap();
+    // The check is a no-op here: the database alone refuses overlaps,
+    // including the buffer after a meeting.
+    for (h, m) in [(10, 0), (9, 45), (10, 15), (10, 30)] {
+        let r = s
+            .create_booking(
+                &booking(a, at(h, m), BookingStatus::Confirmed),
+                now,
+                &no_check,
+                ev("b"),
+            )
+            .await;
+        assert!(matches!(r, Err(StoreError::SlotTaken)), "{h}:{m} {r:?}");
+    }
+    // Back to back with the buffer respected, and another attorney at the
+    // same time, are fine.
+    s.create_booking(
+        &booking(a, at(10, 45), BookingStatus::Tentative),
+        now,
+        &no_check,
+        ev("b"),
+    )
+    .await
+    .unwrap();
+    s.create_booking(
+        &booking(b, at(10, 0), BookingStatus::Confirmed),
+        now,
+        &no_check,
+        ev("b"),
+    )
+    .await
+    .unwrap();
+    // A caller-side rule refusal is reported as such.
+    let refuse = |_: &[Booking]| Err("closed that day".to_owned());
+    let r = s
+        .create_booking(
+            &booking(a, at(15, 0), BookingStatus::Confirmed),
+            now,
+            &refuse,
+            ev("b"),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::Rejected(ref m)) if m == "closed that day"),
+        "{r:?}"
+    );
+    // The check sees the attorney's other reservations.
+    let seen = std::sync::Mutex::new(0);
+    let count = |others: &[Booking]| {
+        *seen.lock().unwrap() = others.len();
+        Ok(())
+    };
+    s.create_booking(
+        &booking(a, at(13, 0), BookingStatus::Confirmed),
+        now,
+        &count,
+        ev("b"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(*seen.lock().unwrap(), 2);
+    // Cancelling frees the time; rescheduling onto a taken slot is refused.
+    let moved = s
+        .create_booking(
+            &booking(a, at(14, 0), BookingStatus::Confirmed),
+            now,
+            &no_check,
+            ev("b"),
+        )
+        .await
+        .unwrap();
+    s.update_booking(first.id, &BookingChange::Cancel, now, &no_check, ev("c"))
+        .await
+        .unwrap();
+    let again = s
+        .create_booking(
+            &booking(a, at(10, 0), BookingStatus::Confirmed),
+            now,
+            &no_check,
+            ev("b"),
+        )
+        .await
+        .unwrap();
+    let onto = BookingChange::Reschedule {
+        attorney_id: a,
+        starts_at: at(10, 0),
+        ends_at: at(10, 30),
+        blocked_until: at(10, 45),
+    };
+    assert!(matches!(
+        s.update_booking(moved.id, &onto, now, &no_check, ev("r"))
+            .await,
+        Err(StoreError::SlotTaken)
+    ));
+    let free = BookingChange::Reschedule {
+        attorney_id: a,
+        starts_at: at(16, 0),
+        ends_at: at(16, 30),
+        blocked_until: at(16, 45),
+    };
+    let r = s
+        .update_booking(moved.id, &free, now, &no_check, ev("r"))
+        .await
+        .unwrap();
+    assert_eq!((r.starts_at, r.sequence), (at(16, 0), 1));
+    assert!(matches!(
+        s.update_booking(first.id, &BookingChange::Cancel, now, &no_check, ev("c"))
+            .await,
+        Err(StoreError::InvalidState(_))
+    ));
+    assert_eq!(again.status, BookingStatus::Confirmed);
+}
+
+async fn concurrent_bookings_of_one_slot_yield_one(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let a = uuid::Uuid::now_v7();
+    ctx.store
+        .scoped(t.id)
+        .create_attorney(a, &attorney_doc("A"), ev("attorney.create"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let store = ctx.store.clone();
+            tokio::spawn(async move {
+                // Slightly different starts: overlaps, not only equal rows.
+                let start = at(10, 0) + Duration::minutes(i % 3 * 5);
+                store
+                    .scoped(t.id)
+                    .create_booking(
+                        &booking(a, start, BookingStatus::Confirmed),
+                        at(8, 0),
+                        &no_check,
+                        ev("b"),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::SlotTaken) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let active = ctx
+        .store
+        .scoped(t.id)
+        .busy(at(0, 0), at(23, 0), at(8, 0))
+        .await
+        .unwrap();
+    assert_eq!(active.len(), 1);
+}
+
+async fn holds_expire(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    let a = uuid::Uuid::now_v7();
+    s.create_attorney(a, &attorney_doc("A"), ev("attorney.create"))
+        .await
+        .unwrap();
+    let t0 = at(8, 0);
+    let mut hold = booking(a, at(10, 0), BookingStatus::Held);
+    hold.hold_expires_at = Some(t0 + Duration::minutes(5));
+    let hold = s
+        .create_booking(&hold, t0, &no_check, ev("hold"))
+        .await
+        .unwrap();
+    assert!(hold.is_active_at(t0));
+    // While it lives, nobody else gets the slot.
+    let r = s
+        .create_booking(
+            &booking(a, at(10, 0), BookingStatus::Confirmed),
+            t0 + Duration::minutes(1),
+            &no_check,
+            ev("b"),
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::SlotTaken)));
+    assert_eq!(s.busy(at(0, 0), at(23, 0), t0).await.unwrap().len(), 1);
+    // After it lapses, availability no longer counts it, the slot can be
+    // booked, and the hold cannot.
+    let later = t0 + Duration::minutes(6);
+    assert!(s.busy(at(0, 0), at(23, 0), later).await.unwrap().is_empty());
+    let from_hold = BookingChange::FromHold {
+        status: BookingStatus::Confirmed,
+        conflict_review_id: None,
+        contact: BookingContact::default(),
+    };
+    assert!(matches!(
+        s.update_booking(hold.id, &from_hold, later, &no_check, ev("b"))
+            .await,
+        Err(StoreError::InvalidState(_))
+    ));
+    s.create_booking(
+        &booking(a, at(10, 0), BookingStatus::Confirmed),
+        later,
+        &no_check,
+        ev("b"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.booking(hold.id).await.unwrap().unwrap().status,
+        BookingStatus::Expired
+    );
+
+    // A live hold becomes a booking.
+    let mut hold2 = booking(a, at(12, 0), BookingStatus::Held);
+    hold2.hold_expires_at = Some(later + Duration::minutes(5));
+    let hold2 = s
+        .create_booking(&hold2, later, &no_check, ev("hold"))
+        .await
+        .unwrap();
+    let booked = s
+        .update_booking(hold2.id, &from_hold, later, &no_check, ev("b"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (booked.status, booked.hold_expires_at),
+        (BookingStatus::Confirmed, None)
+    );
+}
+
+async fn review_decisions_settle_tentative_bookings(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    let a = uuid::Uuid::now_v7();
+    s.create_attorney(a, &attorney_doc("A"), ev("attorney.create"))
+        .await
+        .unwrap();
+    let mut reviews = Vec::new();
+    for _ in 0..2 {
+        let r = s
+            .create_review(
+                &NewConflictReview {
+                    id: uuid::Uuid::now_v7(),
+                    severity: "potential",
+                    subject: "Jane Doe".into(),
+                    request: serde_json::json!([{"name": "Jane Doe", "role": "client"}]),
+                    hits: serde_json::json!([]),
+                },
+                ev("conflicts.check"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, ReviewStatus::Open);
+        reviews.push(r);
+    }
+    let mut bookings = Vec::new();
+    for (i, r) in reviews.iter().enumerate() {
+        let mut b = booking(a, at(10 + 2 * i as u32, 0), BookingStatus::Tentative);
+        b.conflict_review_id = Some(r.id);
+        bookings.push(
+            s.create_booking(&b, at(8, 0), &no_check, ev("b"))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        s.list_reviews(Some(ReviewStatus::Open), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let (cleared, changed) = s
+        .decide_review(
+            reviews[0].id,
+            ReviewStatus::Cleared,
+            Some("no real conflict"),
+            admin.id,
+            ev("conflicts.decide"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.status, ReviewStatus::Cleared);
+    assert_eq!(cleared.decided_by, Some(admin.id));
+    assert_eq!(cleared.decision_note.as_deref(), Some("no real conflict"));
+    assert_eq!(changed.len(), 1);
+    assert_eq!(
+        (changed[0].id, changed[0].status),
+        (bookings[0].id, BookingStatus::Confirmed)
+    );
+    let (_, changed) = s
+        .decide_review(
+            reviews[1].id,
+            ReviewStatus::Declined,
+            None,
+            admin.id,
+            ev("conflicts.decide"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed[0].status, BookingStatus::Cancelled);
+    assert!(matches!(
+        s.decide_review(
+            reviews[1].id,
+            ReviewStatus::Cleared,
+            None,
+            admin.id,
+            ev("conflicts.decide")
+        )
+        .await,
+        Err(StoreError::InvalidState(_))
+    ));
+    assert!(
+        s.list_reviews(Some(ReviewStatus::Open), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.list_reviews(None, 10).await.unwrap().len(), 2);
+    // Another firm cannot see or decide them, nor book against them.
+    let (other, other_admin) = tenant(&ctx, "bravo").await;
+    let o = ctx.store.scoped(other.id);
+    assert!(o.review(reviews[0].id).await.unwrap().is_none());
+    assert!(matches!(
+        o.decide_review(
+            reviews[0].id,
+            ReviewStatus::Declined,
+            None,
+            other_admin.id,
+            ev("x")
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn parties_import_all_or_nothing(ctx: Ctx) {
+    use hermes_conflicts::PartyRole;
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    let one = s
+        .create_party(
+            &party("William Turner", PartyRole::Client),
+            PartySource::Manual,
+            ev("party.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.party.aliases, ["Alias One"]);
+    assert_eq!(one.party.phones, ["+15035550100"]);
+    assert_eq!(one.source, PartySource::Manual);
+    let batch = vec![
+        party("A", PartyRole::AdverseParty),
+        party("B", PartyRole::FormerClient),
+    ];
+    assert_eq!(
+        s.import_parties(&batch, PartySource::CsvImport, ev("party.import"))
+            .await
+            .unwrap(),
+        2
+    );
+    // A batch with a row that cannot be written leaves nothing behind.
+    let bad = vec![party("C", PartyRole::Client), batch[0].clone()];
+    assert!(
+        s.import_parties(&bad, PartySource::CsvImport, ev("party.import"))
+            .await
+            .is_err()
+    );
+    assert_eq!(s.all_parties().await.unwrap().len(), 3);
+    let mut p = one.party.clone();
+    p.role = PartyRole::FormerClient;
+    p.matter_status = Some(hermes_conflicts::MatterStatus::Closed);
+    p.date_of_birth = None;
+    let u = s.update_party(&p, ev("party.update")).await.unwrap();
+    assert_eq!(
+        (u.party.role, u.party.date_of_birth),
+        (PartyRole::FormerClient, None)
+    );
+    let page = s.list_parties(None, 2).await.unwrap();
+    assert_eq!(page.len(), 2);
+    let rest = s.list_parties(Some(page[1].party.id), 2).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    s.delete_party(one.party.id, ev("party.delete"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.delete_party(one.party.id, ev("party.delete")).await,
+        Err(StoreError::NotFound)
+    ));
+    let (other, _) = tenant(&ctx, "bravo").await;
+    assert!(
+        ctx.store
+            .scoped(other.id)
+            .all_parties()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
+}
+
+// ---------------------------------------------------------------------------
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -884,6 +1433,12 @@ conformance!(
     audit_chain_catches_deleted_rows,
     concurrent_writes_keep_the_chain_linear,
     concurrent_demotions_keep_one_admin,
+    firm_settings_and_attorneys_round_trip,
+    bookings_never_overlap,
+    concurrent_bookings_of_one_slot_yield_one,
+    holds_expire,
+    review_decisions_settle_tentative_bookings,
+    parties_import_all_or_nothing,
 );
 
 // ---------------------------------------------------------------------------
