@@ -243,3 +243,21 @@ pub async fn warm_revocations(state: &AppState) -> anyhow::Result<usize> {
     }
     Ok(n)
 }
+
+/// Builds every tenant's conflict index (see [`conflict_index`]). Failures
+/// are logged: a tenant whose index could not be built now gets it built on
+/// its first check.
+pub async fn warm_conflict_indexes(state: &AppState) {
+    let tenants = match state.store.list_tenants().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list tenants to warm conflict indexes");
+            return;
+        }
+    };
+    for t in tenants {
+        if let Err(e) = state.conflicts.get(&state.store, t.id).await {
+            tracing::warn!(tenant = %t.id, error = %e, "could not build a conflict index");
+        }
+    }
+}

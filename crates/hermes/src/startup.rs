@@ -105,6 +105,12 @@ impl Application {
                 }
             }
         }));
+        // Conflict checks answer from memory: build each firm's index now,
+        // in the background, so the first caller does not wait for it.
+        let warm = state.clone();
+        background.push(tokio::spawn(async move {
+            hermes_api::warm_conflict_indexes(&warm).await;
+        }));
         let reload_every = Duration::from_secs(settings.auth.key_reload_secs);
         background.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(reload_every);

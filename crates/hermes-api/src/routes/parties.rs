@@ -679,3 +679,28 @@ pub async fn delete_party(
     changed(&state, auth.tenant, Change::Remove(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Adds the parties of a completed intake to the index (source `intake`):
+/// the caller as a `prospective_client`, the other side as what they are in
+/// that matter. Rule 1.18 makes a prospective client's information
+/// protected, so later checks must see them. Called by the intake agent
+/// (issue 4); the parties' roles are the caller's choice.
+pub async fn record_intake_parties(
+    state: &AppState,
+    tenant: TenantId,
+    parties: Vec<Party>,
+    audit: hermes_store::AuditEvent,
+) -> ApiResult<u64> {
+    if parties.is_empty() {
+        return Ok(0);
+    }
+    let n = state
+        .store
+        .scoped(tenant)
+        .import_parties(&parties, PartySource::Intake, audit)
+        .await?;
+    for p in parties {
+        changed(state, tenant, Change::Upsert(p)).await;
+    }
+    Ok(n)
+}
