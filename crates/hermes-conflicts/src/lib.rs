@@ -25,11 +25,14 @@
 //!
 //! # Scores
 //!
-//! 0..=1. Exact 1.0; nickname 0.95; a typo scores its Jaro-Winkler
-//! (≈0.9–0.97); phonetic ≈0.86–0.89; initial 0.85; reordered ×0.97; missing
-//! middle ×0.98; different middles ×0.85; Jr vs Sr ×0.9; different
-//! corporate suffix ×0.99; a surname alone ×0.6; a person against an
-//! organisation at most 0.85. Then the identifiers: a phone or e-mail
+//! 0..=1, a product of token similarities. Exact 1.0; nickname 0.95; a
+//! typo scores its Jaro-Winkler (≈0.88–0.97; an adjacent swap at least
+//! 0.9, one edit in a word of 5+ letters at least 0.86); phonetic
+//! ≈0.86–0.89; initial 0.85; reordered ×0.97; missing middle ×0.98;
+//! different middles ×0.75; surname found in an inner position ×0.95; Jr
+//! vs Sr ×0.9; different corporate suffix ×0.99; a surname alone ×0.6; a
+//! person against an organisation ×0.9, at most 0.85; organisations as an
+//! IDF-weighted Dice over their core tokens. Then the identifiers: a phone or e-mail
 //! match lifts the score to at least 0.85 (a hit at the default
 //! threshold, [`DEFAULT_THRESHOLD`] = 0.78); an equal date of birth halves
 //! the distance to 1; a different one (both persons, both known) ×0.6.
@@ -37,6 +40,11 @@
 //! A Conflict-severity rule on a match below [`STRONG_THRESHOLD`] (0.92)
 //! with no phone, e-mail or date-of-birth agreement becomes Potential: the
 //! attorney still sees it, nothing above the threshold is dropped.
+//!
+//! Decisions worth knowing: a four-letter word with one substituted letter
+//! is a different word ("Acne Corp" does not hit "Acme Corp"); sound-alike
+//! given names do hit (John/Joan: on a phone line they are misheard), as
+//! Potential; an unknown-kind one-word probe is an organisation.
 //!
 //! # Purity
 //!

@@ -246,10 +246,14 @@ impl EndsWithStrs for [String] {
     }
 }
 
-/// Guesses the kind of a name whose kind the caller did not know.
+/// Guesses the kind of a name whose kind the caller did not know. A single
+/// word ("Acme", "Walmart") is taken for an organisation: a caller naming a
+/// person gives a full name, and a lone surname matches persons only
+/// weakly either way.
 pub(crate) fn infer_kind(raw: &str) -> PartyKind {
     let tokens = tokenize(raw);
-    if raw.contains('&')
+    if tokens.len() == 1
+        || raw.contains('&')
         || trailing_corp(&tokens).is_some()
         || tokens.iter().any(|t| ORG_WORDS.contains(&t.as_str()))
     {
@@ -489,6 +493,7 @@ mod tests {
         assert_eq!(infer_kind("John Smith"), PartyKind::Person);
         assert_eq!(infer_kind("Smith, John Jr."), PartyKind::Person);
         assert_eq!(infer_kind("Coco Chanel"), PartyKind::Person);
+        assert_eq!(infer_kind("Acme"), PartyKind::Organization);
     }
 
     #[test]

@@ -181,6 +181,9 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
     }
     let m = m as f64;
     let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - (t / 2) as f64) / m) / 3.0;
+    if jaro <= 0.7 {
+        return jaro;
+    }
     let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count();
     jaro + prefix as f64 * 0.1 * (1.0 - jaro)
 }
