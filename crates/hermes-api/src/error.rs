@@ -30,6 +30,10 @@ pub enum ApiError {
     /// A field failed validation: 422, naming the field.
     #[error("{0}")]
     Invalid(#[from] ParseError),
+    /// A value in the JSON body failed its type's validation while being
+    /// parsed: 422, with the path to it.
+    #[error("invalid request body: {0}")]
+    InvalidBody(String),
     /// No valid credentials: 401. The reason is logged, never returned.
     #[error("authentication required")]
     Unauthenticated(&'static str),
@@ -96,7 +100,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_) | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -112,7 +116,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::Invalid(_) => "validation_failed",
+            ApiError::Invalid(_) | ApiError::InvalidBody(_) => "validation_failed",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::BadCredentials => "invalid_credentials",
             ApiError::Forbidden(_) => "forbidden",

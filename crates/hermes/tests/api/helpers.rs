@@ -309,6 +309,12 @@ impl TestApp {
         resp.json().await.unwrap()
     }
 
+    /// GET `path` and its JSON body, whatever the status (tests assert on
+    /// the body; use [`TestApp::get`] to check the status first).
+    pub async fn get_json(&self, path: &str, bearer: &str) -> Value {
+        self.get(path, bearer).await.json().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str, bearer: &str) -> Response {
         self.send(Method::GET, path, Some(bearer), None).await
     }

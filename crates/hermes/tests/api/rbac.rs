@@ -163,9 +163,10 @@ async fn only_sign_in_and_public_documents_are_unauthenticated() {
 
 #[tokio::test]
 async fn this_issues_permissions_all_have_routes() {
-    // Permissions whose resources arrive with later issues (intakes, calls,
-    // conflicts, recordings, integrations, billing) join this list then;
-    // the table test above covers them automatically.
+    // Permissions whose resources arrive with later issues (recordings,
+    // integrations, billing) join this list then; the table test above
+    // covers them automatically. The firm issue brought cases (scheduling)
+    // and conflicts.
     let app = spawn_app().await;
     let used: BTreeSet<&str> = operations(&app)
         .await
@@ -178,6 +179,10 @@ async fn this_issues_permissions_all_have_routes() {
         Permission::ReadAuditLog,
         Permission::ReadSettings,
         Permission::WriteSettings,
+        Permission::ReadCases,
+        Permission::WriteCases,
+        Permission::ReadConflicts,
+        Permission::DecideConflicts,
     ] {
         assert!(
             used.contains(needed.as_str()),
@@ -217,11 +222,12 @@ async fn denied_requests_are_audited() {
 }
 
 /// The whole table, every permission × every role, through the real
-/// authentication layer and `Require<P>` extractor. Seven permissions guard
-/// resources later issues add (intakes, calls, conflicts, recordings,
-/// integrations, billing); until their routes exist, this test mounts one
-/// probe route per permission on the running application's state and
-/// middleware, so the table is enforced and tested in full today.
+/// authentication layer and `Require<P>` extractor. Three permissions
+/// still guard resources later issues add (recordings, integrations,
+/// billing); until their routes exist, this test mounts one probe route per
+/// permission on the running application's state and middleware, so the
+/// table is enforced and tested in full today. (Cases and conflicts now
+/// have real routes, which the document-driven test above checks too.)
 #[tokio::test]
 async fn every_permission_for_every_role_through_the_extractor() {
     use axum::Router;
