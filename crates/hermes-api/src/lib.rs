@@ -161,6 +161,7 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::conflicts::get_review))
         .routes(routes!(routes::conflicts::decide))
         .routes(routes!(routes::scheduling::availability))
+        .routes(routes!(routes::scheduling::offers))
         .routes(routes!(routes::scheduling::create_hold))
         .routes(routes!(
             routes::scheduling::list_bookings,

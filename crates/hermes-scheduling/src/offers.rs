@@ -17,11 +17,12 @@ use crate::spoken::spoken;
 pub enum Preference {
     /// No constraint; earliest first.
     Asap,
-    /// Starts before noon.
+    /// Starts from 6 am to before noon (a caller who asks for mornings
+    /// does not mean 2 am, even when an attorney's calendar allows it).
     Morning,
     /// Starts from noon to before 5 pm.
     Afternoon,
-    /// Starts at 5 pm or later.
+    /// Starts from 5 pm to before 10 pm.
     Evening,
     /// Starts at or after this local time.
     After(NaiveTime),
@@ -183,6 +184,14 @@ fn five_pm() -> NaiveTime {
     NaiveTime::from_hms_opt(17, 0, 0).expect("valid")
 }
 
+fn six_am() -> NaiveTime {
+    NaiveTime::from_hms_opt(6, 0, 0).expect("valid")
+}
+
+fn ten_pm() -> NaiveTime {
+    NaiveTime::from_hms_opt(22, 0, 0).expect("valid")
+}
+
 impl Preference {
     /// Whether `slot` satisfies this preference for a caller in `tz`.
     pub fn matches(&self, slot: &Slot, now: DateTime<Utc>, tz: Tz) -> bool {
@@ -192,9 +201,9 @@ impl Preference {
     fn test(&self, w: &When, today: NaiveDate) -> bool {
         match self {
             Preference::Asap => true,
-            Preference::Morning => w.time < noon(),
+            Preference::Morning => six_am() <= w.time && w.time < noon(),
             Preference::Afternoon => noon() <= w.time && w.time < five_pm(),
-            Preference::Evening => w.time >= five_pm(),
+            Preference::Evening => five_pm() <= w.time && w.time < ten_pm(),
             Preference::After(t) => w.time >= *t,
             Preference::Before(t) => w.end.date() == w.date && w.end.time() <= *t,
             Preference::Weekday(d) => w.date.weekday() == *d,
@@ -754,6 +763,8 @@ mod tests {
         let m = |p: &Preference, s: Slot| p.matches(&s, now(), New_York);
         use Preference::*;
         assert!(m(&Morning, s(3, 11, 30)) && !m(&Morning, s(3, 12, 0)));
+        assert!(m(&Morning, s(3, 6, 0)) && !m(&Morning, s(3, 5, 30)));
+        assert!(m(&Evening, s(3, 21, 30)) && !m(&Evening, s(3, 22, 0)));
         assert!(
             m(&Afternoon, s(3, 12, 0))
                 && m(&Afternoon, s(3, 16, 30))

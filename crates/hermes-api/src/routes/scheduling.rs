@@ -213,67 +213,171 @@ pub async fn availability(
     let now = Utc::now();
     let from = q.from.unwrap_or(now).max(now);
     let to = q.to.unwrap_or(from + Duration::days(14));
-    if to <= from {
-        return Err(ParseError::new("to", "must be after from").into());
-    }
-    if to - from > Duration::days(MAX_WINDOW_DAYS) {
-        return Err(ParseError::new(
-            "to",
-            format!("the window is at most {MAX_WINDOW_DAYS} days"),
-        )
-        .into());
-    }
-    if let Some(id) = q.attorney_id {
-        cal.attorney(id)?;
-    }
-    let rules: Vec<AttorneyRules> = cal
-        .rules()
-        .into_iter()
-        .filter(|r| q.attorney_id.is_none_or(|id| r.attorney == id))
-        .collect();
-    let busy: Vec<Busy> = state
-        .store
-        .scoped(auth.tenant)
-        .busy(from - Duration::days(1), to + Duration::days(1), now)
-        .await?
-        .into_iter()
-        .map(|b| Busy {
-            attorney: b.attorney_id,
-            start: b.starts_at,
-            end: b.ends_at,
-            counts_toward_cap: true,
-        })
-        .collect();
-    let slots = hermes_scheduling::open_slots(&SlotQuery {
-        tz: cal.tz,
-        attorneys: &rules,
-        busy: &busy,
-        closures: &cal.closures,
-        length: cal.area.consultation_length(),
-        step: STEP,
-        now,
-        from,
-        to,
-    });
-    let name = |id: Uuid| {
-        cal.attorneys
-            .iter()
-            .find(|a| a.id == id)
-            .map_or_else(String::new, |a| a.attorney.name.clone())
-    };
+    let slots = cal
+        .open_slots(&state, auth.tenant, q.attorney_id, from, to, now)
+        .await?;
     Ok(Json(Availability {
         practice_area: cal.area.key.to_string(),
         consultation_minutes: cal.area.consultation_minutes,
         free_consultation: cal.area.free_consultation,
         time_zone: show_tz.name().to_owned(),
-        slots: slots
+        slots: slots.iter().map(|s| cal.slot_out(s, show_tz)).collect(),
+    }))
+}
+
+impl Calendar {
+    /// Open slots starting in `[from, to)`, for one attorney or all.
+    async fn open_slots(
+        &self,
+        state: &AppState,
+        tenant: TenantId,
+        attorney: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Vec<hermes_scheduling::Slot>> {
+        if to <= from {
+            return Err(ParseError::new("to", "must be after from").into());
+        }
+        if to - from > Duration::days(MAX_WINDOW_DAYS) {
+            return Err(ParseError::new(
+                "to",
+                format!("the window is at most {MAX_WINDOW_DAYS} days"),
+            )
+            .into());
+        }
+        if let Some(id) = attorney {
+            self.attorney(id)?;
+        }
+        let rules: Vec<AttorneyRules> = self
+            .rules()
+            .into_iter()
+            .filter(|r| attorney.is_none_or(|id| r.attorney == id))
+            .collect();
+        // A day either side: buffers and daily caps look past the window.
+        let busy: Vec<Busy> = state
+            .store
+            .scoped(tenant)
+            .busy(from - Duration::days(1), to + Duration::days(1), now)
+            .await?
+            .into_iter()
+            .map(|b| Busy {
+                attorney: b.attorney_id,
+                start: b.starts_at,
+                end: b.ends_at,
+                counts_toward_cap: true,
+            })
+            .collect();
+        Ok(hermes_scheduling::open_slots(&SlotQuery {
+            tz: self.tz,
+            attorneys: &rules,
+            busy: &busy,
+            closures: &self.closures,
+            length: self.area.consultation_length(),
+            step: STEP,
+            now,
+            from,
+            to,
+        }))
+    }
+
+    fn slot_out(&self, s: &hermes_scheduling::Slot, tz: Tz) -> SlotOut {
+        SlotOut {
+            attorney_id: s.attorney,
+            attorney_name: self
+                .attorneys
+                .iter()
+                .find(|a| a.id == s.attorney)
+                .map_or_else(String::new, |a| a.attorney.name.clone()),
+            start: s.start.with_timezone(&tz).to_rfc3339(),
+            end: s.end.with_timezone(&tz).to_rfc3339(),
+            spoken: hermes_scheduling::spoken(s.start, tz),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OffersQuery {
+    /// A practice area key, e.g. `family`.
+    pub practice_area: String,
+    /// What the caller said, e.g. `tuesday morning`, `after 5`, `as soon as
+    /// possible` (default).
+    pub preference: Option<String>,
+    /// IANA time zone the caller lives in; default the firm's.
+    pub tz: Option<String>,
+    /// 2 or 3 (default 3).
+    pub count: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OffersOut {
+    /// False when no slot matched the preference and the options are the
+    /// nearest ones instead (the agent says so).
+    pub matched_preference: bool,
+    pub time_zone: String,
+    pub options: Vec<SlotOut>,
+}
+
+/// Two or three concrete consultation options for what a caller asked
+/// for, spread sensibly, each with the sentence the agent reads out: the
+/// intake agent's scheduling step, over HTTP.
+#[utoipa::path(
+    get, path = "/api/v1/availability/offers", tag = "scheduling",
+    security(("bearer" = ["cases:read"])),
+    params(OffersQuery),
+    responses(
+        (status = 200, body = OffersOut),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn offers(
+    auth: Require<perm::ReadCases>,
+    State(state): State<AppState>,
+    Query(q): Query<OffersQuery>,
+) -> ApiResult<Json<OffersOut>> {
+    let count = q.count.unwrap_or(3);
+    if !(2..=3).contains(&count) {
+        return Err(ParseError::new("count", "must be 2 or 3").into());
+    }
+    let said = q.preference.as_deref().unwrap_or("").trim();
+    if said.chars().count() > 200 {
+        return Err(ParseError::new("preference", "must be at most 200 characters").into());
+    }
+    let area = parse_area(&q.practice_area)?;
+    let cal = Calendar::load(&state, auth.tenant, &area).await?;
+    let caller_tz = q.tz.as_deref().map(parse_tz).transpose()?.unwrap_or(cal.tz);
+    let now = Utc::now();
+    let horizon = cal
+        .attorneys
+        .iter()
+        .map(|a| i64::from(a.attorney.horizon_days))
+        .max()
+        .unwrap_or(1)
+        .min(MAX_WINDOW_DAYS);
+    let slots = cal
+        .open_slots(
+            &state,
+            auth.tenant,
+            None,
+            now,
+            now + Duration::days(horizon),
+            now,
+        )
+        .await?;
+    // Days and times the caller names are in the caller's own zone.
+    let preference = hermes_scheduling::Preference::parse(said, now, caller_tz);
+    let picked = hermes_scheduling::offers(&slots, &preference, now, caller_tz, count);
+    Ok(Json(OffersOut {
+        matched_preference: picked.matched_preference,
+        time_zone: caller_tz.name().to_owned(),
+        options: picked
+            .options
             .iter()
-            .map(|s| SlotOut {
-                attorney_id: s.attorney,
-                attorney_name: name(s.attorney),
-                start: s.start.with_timezone(&show_tz).to_rfc3339(),
-                end: s.end.with_timezone(&show_tz).to_rfc3339(),
-                spoken: hermes_scheduling::spoken(s.start, show_tz),
+            .map(|o| SlotOut {
+                spoken: o.spoken.clone(),
+                ..cal.slot_out(&o.slot, caller_tz)
             })
             .collect(),
     }))

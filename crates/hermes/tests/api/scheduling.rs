@@ -1426,3 +1426,69 @@ async fn an_attorney_with_bookings_cannot_be_deleted() {
     let resp = book_direct(&app, t, &cal.attorney, &start).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The intake agent's scheduling step over HTTP: a spoken preference gives
+/// two or three concrete, spread options in the caller's zone, each with its
+/// sentence; a preference nothing matches falls back and says so.
+#[tokio::test]
+async fn offers_honour_the_callers_preference() {
+    let app = spawn_app().await;
+    let cal = calendar(&app, &app.alpha).await;
+    let offers = |q: &'static str| {
+        let app = &app;
+        let token = cal.admin.access.clone();
+        async move {
+            let resp = app
+                .get(
+                    &format!("/api/v1/availability/offers?practice_area=family{q}"),
+                    &token,
+                )
+                .await;
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap();
+            (status, body)
+        }
+    };
+
+    let (status, body) = offers("&preference=mornings&tz=America/New_York").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["matched_preference"], true);
+    assert_eq!(body["time_zone"], "America/New_York");
+    let options = body["options"].as_array().unwrap();
+    assert_eq!(options.len(), 3, "{body}");
+    let starts: Vec<DateTime<FixedOffset>> = options
+        .iter()
+        .map(|o| local(o["start"].as_str().unwrap()))
+        .collect();
+    for (o, start) in options.iter().zip(&starts) {
+        assert!(start.hour() < 12, "a morning in New York: {start}");
+        let spoken = o["spoken"].as_str().unwrap();
+        assert!(spoken.contains("in the morning"), "{spoken}");
+        assert!(spoken.ends_with("Eastern time"), "{spoken}");
+        assert_eq!(o["attorney_name"], "Maria Lopez");
+    }
+    // Spread: never two options within two hours of each other.
+    for pair in starts.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::hours(2), "{starts:?}");
+    }
+
+    // An evening preference, two options, in the firm's zone.
+    let (_, body) = offers("&preference=after%205pm&count=2").await;
+    assert_eq!(body["time_zone"], "America/Chicago");
+    let options = body["options"].as_array().unwrap();
+    assert_eq!(options.len(), 2, "{body}");
+    for o in options {
+        assert!(local(o["start"].as_str().unwrap()).hour() >= 17, "{o}");
+    }
+
+    // As soon as possible: the earliest options.
+    let (status, body) = offers("&preference=as%20soon%20as%20possible").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["matched_preference"], true);
+    assert_eq!(body["options"].as_array().unwrap().len(), 3);
+
+    let (status, body) = offers("&count=7").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = offers("&tz=Mars/Olympus").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
