@@ -415,3 +415,73 @@ pub trait FirmStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<Booking>;
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn booking(status: BookingStatus, hold_expires_at: Option<DateTime<Utc>>) -> Booking {
+        let t = Utc.with_ymd_and_hms(2030, 1, 7, 10, 0, 0).unwrap();
+        Booking {
+            id: Uuid::nil(),
+            attorney_id: Uuid::nil(),
+            practice_area: "family".into(),
+            starts_at: t,
+            ends_at: t + Duration::minutes(30),
+            blocked_until: t + Duration::minutes(45),
+            status,
+            hold_expires_at,
+            conflict_review_id: None,
+            contact: BookingContact::default(),
+            sequence: 0,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    #[test]
+    fn a_hold_occupies_time_until_it_expires() {
+        let now = Utc.with_ymd_and_hms(2030, 1, 6, 12, 0, 0).unwrap();
+        let hold = booking(BookingStatus::Held, Some(now + Duration::minutes(5)));
+        assert!(hold.is_active_at(now));
+        assert!(hold.is_active_at(now + Duration::minutes(5) - Duration::seconds(1)));
+        assert!(!hold.is_active_at(now + Duration::minutes(5)));
+        assert!(!booking(BookingStatus::Held, None).is_active_at(now));
+    }
+
+    #[test]
+    fn statuses_that_occupy_time() {
+        let now = Utc.with_ymd_and_hms(2030, 1, 6, 12, 0, 0).unwrap();
+        for (status, active) in [
+            (BookingStatus::Tentative, true),
+            (BookingStatus::Confirmed, true),
+            (BookingStatus::Cancelled, false),
+            (BookingStatus::Expired, false),
+        ] {
+            assert_eq!(
+                booking(status, None).is_active_at(now),
+                active,
+                "{status:?}"
+            );
+            assert_eq!(BookingStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(BookingStatus::parse("booked"), None);
+        for s in [
+            ReviewStatus::Open,
+            ReviewStatus::Cleared,
+            ReviewStatus::Declined,
+        ] {
+            assert_eq!(ReviewStatus::parse(s.as_str()), Some(s));
+        }
+        for s in [
+            PartySource::Manual,
+            PartySource::CsvImport,
+            PartySource::Intake,
+            PartySource::Clio,
+        ] {
+            assert_eq!(PartySource::parse(s.as_str()), Some(s));
+        }
+    }
+}

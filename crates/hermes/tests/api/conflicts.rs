@@ -866,3 +866,61 @@ async fn the_review_queue_and_who_may_decide() {
             .any(|e| e["actor"]["id"] == app.alpha.admin_id.as_str())
     );
 }
+
+/// Rule 1.18: a prospective client's information is protected, so a
+/// completed intake's parties join the index (the hook the intake agent
+/// calls) and the next check sees them: the other side of that intake
+/// calling as a new client is flagged.
+#[tokio::test]
+async fn intake_parties_join_the_index_as_prospective_clients() {
+    use hermes_conflicts::{MatterStatus, Party, PartyKind, PartyRole};
+
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    let tenant: hermes_core::TenantId = app.alpha.id.parse().unwrap();
+    let party = |name: &str, role| Party {
+        id: uuid::Uuid::now_v7(),
+        kind: PartyKind::Person,
+        name: name.into(),
+        aliases: vec![],
+        role,
+        date_of_birth: None,
+        phones: vec!["+15035550177".into()],
+        emails: vec![],
+        matter_ref: None,
+        matter_status: Some(MatterStatus::Pending),
+    };
+    let added = hermes_api::routes::parties::record_intake_parties(
+        &app.state,
+        tenant,
+        vec![
+            party("Rosa Delgado", PartyRole::ProspectiveClient),
+            party("Victor Hale", PartyRole::AdverseParty),
+        ],
+        hermes_store::AuditEvent::new(hermes_store::Actor::System, "intake.complete"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(added, 2);
+
+    // The intake's caller, now on the other side of a new matter.
+    let out = check(
+        &app,
+        &admin.access,
+        json!([{"name": "Victor Hale", "role": "client"}, {"name": "Rosa Delgado", "role": "adverse"}]),
+    )
+    .await;
+    assert_eq!(out["status"], "conflict", "{out}");
+    let roles: Vec<&str> = out["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["party_role"].as_str().unwrap())
+        .collect();
+    assert!(roles.contains(&"prospective_client"), "{out}");
+    assert!(roles.contains(&"adverse_party"), "{out}");
+    let listed = app
+        .get_json("/api/v1/parties?query=rosa%20delgado", &admin.access)
+        .await;
+    assert_eq!(listed["parties"][0]["source"], "intake", "{listed}");
+}
