@@ -35,7 +35,14 @@ pub enum Change {
 }
 
 enum Slot {
-    Building(Vec<Change>),
+    /// A build is reading the database. Changes meanwhile are logged and
+    /// replayed on its result; `stale` means the whole tenant was
+    /// invalidated meanwhile (an import elsewhere), so the result is used
+    /// for the waiting check but not kept.
+    Building {
+        log: Vec<Change>,
+        stale: bool,
+    },
     Ready(SharedIndex),
 }
 
@@ -78,7 +85,13 @@ impl ConflictIndexes {
             if let Some(Slot::Ready(ix)) = slots.get(&tenant) {
                 return Ok(ix.clone());
             }
-            slots.insert(tenant, Slot::Building(Vec::new()));
+            slots.insert(
+                tenant,
+                Slot::Building {
+                    log: Vec::new(),
+                    stale: false,
+                },
+            );
         }
         let started = std::time::Instant::now();
         let parties = match store.scoped(tenant).all_parties().await {
@@ -94,13 +107,19 @@ impl ConflictIndexes {
             .map_err(ApiError::internal)?;
         let mut slots = self.slots.lock().expect("poisoned");
         let mut index = index;
-        if let Some(Slot::Building(log)) = slots.remove(&tenant) {
-            for change in log {
-                apply(&mut index, change);
+        let keep = match slots.remove(&tenant) {
+            Some(Slot::Building { log, stale }) => {
+                for change in log {
+                    apply(&mut index, change);
+                }
+                !stale
             }
-        }
+            _ => false,
+        };
         let ix: SharedIndex = Arc::new(RwLock::new(index));
-        slots.insert(tenant, Slot::Ready(ix.clone()));
+        if keep {
+            slots.insert(tenant, Slot::Ready(ix.clone()));
+        }
         tracing::info!(%tenant, parties = count, ms = started.elapsed().as_millis() as u64, "conflict index built");
         Ok(ix)
     }
@@ -111,19 +130,32 @@ impl ConflictIndexes {
         let mut slots = self.slots.lock().expect("poisoned");
         match slots.get_mut(&tenant) {
             Some(Slot::Ready(ix)) => apply(&mut ix.write().expect("poisoned"), change),
-            Some(Slot::Building(log)) => log.push(change),
+            Some(Slot::Building { log, .. }) => log.push(change),
             None => {}
         }
     }
 
-    /// Forgets the tenant's index (rebuilt on next use).
+    /// Forgets the tenant's index (rebuilt on next use); a build in
+    /// progress is marked stale, so its result is not kept.
     pub fn forget(&self, tenant: TenantId) {
-        self.slots.lock().expect("poisoned").remove(&tenant);
+        let mut slots = self.slots.lock().expect("poisoned");
+        match slots.get_mut(&tenant) {
+            Some(Slot::Building { stale, .. }) => *stale = true,
+            _ => {
+                slots.remove(&tenant);
+            }
+        }
     }
 
     /// Forgets every index, e.g. after missing pub/sub events.
     pub fn clear(&self) {
-        self.slots.lock().expect("poisoned").clear();
+        let mut slots = self.slots.lock().expect("poisoned");
+        slots.retain(|_, slot| matches!(slot, Slot::Building { .. }));
+        for slot in slots.values_mut() {
+            if let Slot::Building { stale, .. } = slot {
+                *stale = true;
+            }
+        }
     }
 }
 

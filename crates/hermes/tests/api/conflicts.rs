@@ -924,3 +924,80 @@ async fn intake_parties_join_the_index_as_prospective_clients() {
         .await;
     assert_eq!(listed["parties"][0]["source"], "intake", "{listed}");
 }
+
+/// Two nodes sharing PostgreSQL and Redis: a party written on one reaches
+/// the other's in-memory index through pub/sub, without a restart, for a
+/// single change, a deletion and a CSV import.
+#[tokio::test]
+async fn party_changes_reach_other_nodes() {
+    let Some(redis) = hermes_testkit::redis_url().await else {
+        return;
+    };
+    let Some(db) = hermes_testkit::TestDb::postgres().await else {
+        return;
+    };
+    let prefix = format!("hermes-test-{}:", uuid::Uuid::new_v4().simple());
+    let a = spawn_with(db, move |s| {
+        s.redis.url = Some(redis);
+        s.redis.key_prefix = prefix;
+    })
+    .await;
+    let b = spawn_node(&a, |_| {}).await;
+    let admin = a.admin(&a.alpha).await;
+    let probe = json!([{"name": "Gregory Vance", "role": "adverse"}]);
+    // Node b builds its index now, before the change.
+    assert_eq!(
+        check(&b, &admin.access, probe.clone()).await["status"],
+        "clear"
+    );
+
+    // Polls node b until its check answers `want` (pub/sub is prompt, not
+    // synchronous).
+    async fn eventually(b: &TestApp, token: &str, probe: &Value, want: &str) {
+        for _ in 0..100 {
+            if check(b, token, probe.clone()).await["status"] == want {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("node b never answered {want}");
+    }
+
+    let resp = a
+        .send(
+            Method::POST,
+            "/api/v1/parties",
+            Some(&admin.access),
+            Some(json!({"name": "Greg Vance", "role": "client", "matter_status": "open"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    eventually(&b, &admin.access, &probe, "conflict").await;
+
+    let resp = a
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/parties/{id}"),
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    eventually(&b, &admin.access, &probe, "clear").await;
+
+    let resp = a
+        .client
+        .post(format!("{}/api/v1/parties/import", a.address))
+        .bearer_auth(&admin.access)
+        .header(CONTENT_TYPE, "text/csv")
+        .body("name,role\nGregory Vance,former_client\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    eventually(&b, &admin.access, &probe, "potential").await;
+}
