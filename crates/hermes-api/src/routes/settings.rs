@@ -1,7 +1,12 @@
-//! `/api/v1/settings/firm`: the firm's profile as the platform knows it (the
-//! name the agent speaks, the time zone appointments are read back in).
-//! The firm issue extends settings with hours, practice areas and
-//! attorneys under the same prefix.
+//! `/api/v1/settings/...`: the firm's settings.
+//!
+//! `firm` is the tenant row itself (written name, time zone). The other
+//! sections (`profile`, `hours`, `practice-areas`, `escalation`) are
+//! `hermes-firm` documents, each replaced as a whole by `PUT` so that an
+//! admin's form and the stored document never drift apart field by field;
+//! before a section is first set, `GET` answers its default. Reading needs
+//! `settings:read` (everyone), writing `settings:write` (admins), and every
+//! write is audited as `settings.update` with the section's name.
 
 use axum::extract::State;
 use hermes_core::{TenantName, TimeZone};
