@@ -215,15 +215,98 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<Option<DemoCredentials>> 
         )
         .await;
     match result {
-        Ok(_) => Ok(Some(DemoCredentials {
-            tenant: "demo".into(),
-            email: email.into(),
-            password: password.expose().to_owned(),
-        })),
+        Ok((tenant, _)) => {
+            seed_demo_firm(state, tenant.id).await?;
+            Ok(Some(DemoCredentials {
+                tenant: "demo".into(),
+                email: email.into(),
+                password: password.expose().to_owned(),
+            }))
+        }
         // Another node seeded it first.
         Err(hermes_store::StoreError::Conflict(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Gives the demo firm something to try: three practice areas, two
+/// attorneys taking consultations on weekdays, and a small parties index
+/// (a current client, a former client, an adverse party) for conflict
+/// checks.
+async fn seed_demo_firm(state: &AppState, tenant: hermes_core::TenantId) -> anyhow::Result<()> {
+    use hermes_conflicts::{MatterStatus, Party, PartyKind, PartyRole};
+    use hermes_store::{Actor, AuditEvent, PartySource, SettingsUpdate};
+
+    let store = state.store.scoped(tenant);
+    let ev = || AuditEvent::new(Actor::System, "demo.seed");
+    let areas: hermes_firm::PracticeAreas = serde_json::from_value(serde_json::json!({"areas": [
+        {"key": "family", "consultation_minutes": 30, "free_consultation": true},
+        {"key": "personal_injury", "consultation_minutes": 45, "free_consultation": true},
+        {"key": "estate_planning", "consultation_minutes": 60, "free_consultation": false},
+    ]}))?;
+    store
+        .put_settings(&SettingsUpdate::PracticeAreas(areas.clone()), ev())
+        .await?;
+    store
+        .put_settings(
+            &SettingsUpdate::Hours(hermes_firm::Hours::default_for_new_firm()),
+            ev(),
+        )
+        .await?;
+    for (name, email, practice) in [
+        (
+            "Maria Lopez",
+            "maria@demo.example",
+            vec!["family", "estate_planning"],
+        ),
+        (
+            "James Okafor",
+            "james@demo.example",
+            vec!["personal_injury"],
+        ),
+    ] {
+        let attorney: hermes_firm::Attorney = serde_json::from_value(serde_json::json!({
+            "name": name,
+            "email": email,
+            "practice_areas": practice,
+            "availability": {
+                "monday": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+                "tuesday": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+                "wednesday": [{"start": "09:00", "end": "12:00"}],
+                "thursday": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+                "friday": [{"start": "09:00", "end": "12:00"}],
+            },
+        }))?;
+        attorney.validate(&areas)?;
+        store
+            .create_attorney(uuid::Uuid::now_v7(), &attorney, ev())
+            .await?;
+    }
+    let party = |name: &str, role, status| Party {
+        id: uuid::Uuid::now_v7(),
+        kind: PartyKind::Person,
+        name: name.into(),
+        aliases: vec![],
+        role,
+        date_of_birth: None,
+        phones: vec![],
+        emails: vec![],
+        matter_ref: None,
+        matter_status: Some(status),
+    };
+    let parties = [
+        party("William Turner", PartyRole::Client, MatterStatus::Open),
+        party(
+            "Margaret Ellison",
+            PartyRole::FormerClient,
+            MatterStatus::Closed,
+        ),
+        party("Gregory Vance", PartyRole::AdverseParty, MatterStatus::Open),
+    ];
+    store
+        .import_parties(&parties, PartySource::Manual, ev())
+        .await?;
+    Ok(())
 }
 
 /// Hashes a password on the blocking pool.

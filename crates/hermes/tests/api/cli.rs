@@ -155,6 +155,35 @@ async fn embedded_defaults_start_with_a_demo_firm() {
     assert_eq!(me["tenant"]["slug"], "demo");
     assert_eq!(me["role"], "ADMIN");
 
+    // The demo firm is ready to try: consultations can be offered and a
+    // conflict check finds its sample client.
+    let token = body["access_token"].as_str().unwrap();
+    let client = reqwest::Client::new();
+    let offers: Value = client
+        .get(format!(
+            "{}/api/v1/availability/offers?practice_area=family",
+            server.url
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(offers["options"].as_array().unwrap().len(), 3, "{offers}");
+    let check: Value = client
+        .post(format!("{}/api/v1/conflicts/check", server.url))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"parties": [{"name": "Bill Turner", "role": "adverse"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(check["status"], "conflict", "{check}");
+
     // Everything lives under ./data: SQLite in WAL mode, a private key.
     let data = dir.path().join("data");
     assert!(data.join("hermes.db").is_file());
