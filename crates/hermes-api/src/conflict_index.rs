@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use chrono::{DateTime, Duration, Utc};
 use hermes_conflicts::{Index, Party};
 use hermes_core::TenantId;
 use hermes_store::Store;
@@ -39,11 +40,13 @@ enum Slot {
     /// replayed on its result; `stale` means the whole tenant was
     /// invalidated meanwhile (an import elsewhere), so the result is used
     /// for the waiting check but not kept.
-    Building {
-        log: Vec<Change>,
-        stale: bool,
+    Building { log: Vec<Change>, stale: bool },
+    /// `synced`: every change to the database before this instant is in
+    /// the index (see [`ConflictIndexes::reconcile`]).
+    Ready {
+        index: SharedIndex,
+        synced: DateTime<Utc>,
     },
-    Ready(SharedIndex),
 }
 
 #[derive(Default)]
@@ -69,8 +72,8 @@ impl ConflictIndexes {
         store: &Arc<dyn Store>,
         tenant: TenantId,
     ) -> Result<SharedIndex, ApiError> {
-        if let Some(Slot::Ready(ix)) = self.slots.lock().expect("poisoned").get(&tenant) {
-            return Ok(ix.clone());
+        if let Some(Slot::Ready { index, .. }) = self.slots.lock().expect("poisoned").get(&tenant) {
+            return Ok(index.clone());
         }
         let build = self
             .builds
@@ -82,8 +85,8 @@ impl ConflictIndexes {
         let _building = build.lock().await;
         {
             let mut slots = self.slots.lock().expect("poisoned");
-            if let Some(Slot::Ready(ix)) = slots.get(&tenant) {
-                return Ok(ix.clone());
+            if let Some(Slot::Ready { index, .. }) = slots.get(&tenant) {
+                return Ok(index.clone());
             }
             slots.insert(
                 tenant,
@@ -94,6 +97,7 @@ impl ConflictIndexes {
             );
         }
         let started = std::time::Instant::now();
+        let synced = Utc::now();
         let parties = match store.scoped(tenant).all_parties().await {
             Ok(p) => p,
             Err(e) => {
@@ -118,7 +122,13 @@ impl ConflictIndexes {
         };
         let ix: SharedIndex = Arc::new(RwLock::new(index));
         if keep {
-            slots.insert(tenant, Slot::Ready(ix.clone()));
+            slots.insert(
+                tenant,
+                Slot::Ready {
+                    index: ix.clone(),
+                    synced,
+                },
+            );
         }
         tracing::info!(%tenant, parties = count, ms = started.elapsed().as_millis() as u64, "conflict index built");
         Ok(ix)
@@ -129,9 +139,80 @@ impl ConflictIndexes {
     pub fn apply(&self, tenant: TenantId, change: Change) {
         let mut slots = self.slots.lock().expect("poisoned");
         match slots.get_mut(&tenant) {
-            Some(Slot::Ready(ix)) => apply(&mut ix.write().expect("poisoned"), change),
+            Some(Slot::Ready { index, .. }) => apply(&mut index.write().expect("poisoned"), change),
             Some(Slot::Building { log, .. }) => log.push(change),
             None => {}
+        }
+    }
+
+    /// Whether this node keeps (or is building) the tenant's index, i.e.
+    /// whether a change event for it matters here.
+    pub fn is_tracked(&self, tenant: TenantId) -> bool {
+        self.slots.lock().expect("poisoned").contains_key(&tenant)
+    }
+
+    /// The backstop behind pub/sub: an event lost while Redis was down
+    /// must not leave a party out of this node's checks for good. For each
+    /// index, re-apply every party changed since it was last in sync (with
+    /// a few seconds' overlap for clock skew between nodes), then compare
+    /// the party count with the database: a difference means a deletion
+    /// was missed, and the index is rebuilt on its next use.
+    pub async fn reconcile(&self, store: &Arc<dyn Store>) {
+        let ready: Vec<(TenantId, SharedIndex, DateTime<Utc>)> = self
+            .slots
+            .lock()
+            .expect("poisoned")
+            .iter()
+            .filter_map(|(t, slot)| match slot {
+                Slot::Ready { index, synced } => Some((*t, index.clone(), *synced)),
+                Slot::Building { .. } => None,
+            })
+            .collect();
+        for (tenant, index, synced) in ready {
+            let now = Utc::now();
+            let scoped = store.scoped(tenant);
+            let changed = match scoped
+                .parties_changed_since(synced - Duration::seconds(5))
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(%tenant, error = %e, "could not reconcile a conflict index");
+                    continue;
+                }
+            };
+            let missed = changed.len();
+            {
+                let mut ix = index.write().expect("poisoned");
+                for p in changed {
+                    ix.upsert(p);
+                }
+            }
+            let in_db = match scoped.party_count().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(%tenant, error = %e, "could not reconcile a conflict index");
+                    continue;
+                }
+            };
+            let in_index = index.read().expect("poisoned").len() as u64;
+            let mut slots = self.slots.lock().expect("poisoned");
+            match slots.get_mut(&tenant) {
+                Some(Slot::Ready {
+                    index: current,
+                    synced,
+                }) if Arc::ptr_eq(current, &index) => {
+                    if in_db == in_index {
+                        *synced = now;
+                    } else {
+                        tracing::warn!(%tenant, in_db, in_index, "conflict index out of step; rebuilding");
+                        metrics::counter!("hermes_conflict_index_rebuilds_total").increment(1);
+                        slots.remove(&tenant);
+                    }
+                }
+                _ => {}
+            }
+            tracing::debug!(%tenant, reapplied = missed, "conflict index reconciled");
         }
     }
 

@@ -145,6 +145,11 @@ impl From<StoreError> for ApiError {
                 code: "slot_unavailable",
                 message,
             },
+            StoreError::ReviewDeclined => ApiError::Conflict {
+                code: "conflict_declined",
+                message: "the conflict review was declined; the firm cannot book this matter"
+                    .into(),
+            },
             StoreError::InUse(message) => ApiError::Conflict {
                 code: "in_use",
                 message: message.into(),

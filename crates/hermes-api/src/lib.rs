@@ -262,3 +262,10 @@ pub async fn warm_conflict_indexes(state: &AppState) {
         }
     }
 }
+
+/// Reconciles every conflict index this node keeps with the database (see
+/// [`conflict_index::ConflictIndexes::reconcile`]); the binary runs it
+/// every minute.
+pub async fn reconcile_conflict_indexes(state: &AppState) {
+    state.conflicts.reconcile(&state.store).await;
+}

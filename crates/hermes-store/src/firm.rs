@@ -236,7 +236,10 @@ pub struct NewBooking {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub blocked_until: DateTime<Utc>,
-    /// `Held` (with `hold_expires_at`), `Tentative` or `Confirmed`.
+    /// `Held` (with `hold_expires_at`) for a hold; for a booking
+    /// `Confirmed`, which the store turns into `Tentative` while
+    /// `conflict_review_id` names an open review (and refuses with
+    /// `ReviewDeclined` for a declined one), deciding under the write lock.
     pub status: BookingStatus,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub conflict_review_id: Option<Uuid>,
@@ -246,10 +249,10 @@ pub struct NewBooking {
 /// How a booking changes.
 #[derive(Debug, Clone)]
 pub enum BookingChange {
-    /// A held slot becomes a booking (`Tentative` while `review` is open,
-    /// else `Confirmed`), if the hold has not expired.
+    /// A held slot becomes a booking (`Tentative` while the review is
+    /// open, `Confirmed` without one or once it is cleared, refused with
+    /// `ReviewDeclined` if it was declined), if the hold has not expired.
     FromHold {
-        status: BookingStatus,
         conflict_review_id: Option<Uuid>,
         contact: BookingContact,
     },
@@ -346,6 +349,11 @@ pub trait FirmStore: Send + Sync {
     /// Every party, to build the in-memory conflict index.
     async fn all_parties(&self) -> Result<Vec<Party>>;
 
+    /// Parties created or changed after `since`, to reconcile an index.
+    async fn parties_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<Party>>;
+
+    async fn party_count(&self) -> Result<u64>;
+
     // --- conflict reviews ----------------------------------------------------
 
     async fn create_review(
@@ -391,7 +399,13 @@ pub trait FirmStore: Send + Sync {
 
     async fn booking(&self, id: Uuid) -> Result<Option<Booking>>;
 
-    async fn list_bookings(&self, filter: &BookingFilter) -> Result<Vec<Booking>>;
+    /// Filtered by start time, attorney, review and status, where a hold
+    /// past its expiry at `now` counts as `expired`.
+    async fn list_bookings(
+        &self,
+        filter: &BookingFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Booking>>;
 
     /// Active reservations (live holds, tentative and confirmed bookings)
     /// overlapping `[from, to)`, for availability.

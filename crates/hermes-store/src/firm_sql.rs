@@ -384,6 +384,30 @@ macro_rules! impl_firm_backend {
                     }
                 }
 
+                /// What a new booking's status is, decided under the write
+                /// lock so that a concurrent review decision cannot slip in
+                /// between: `Held` stays held; otherwise a review that is
+                /// open makes it `Tentative`, a cleared one `Confirmed`, and
+                /// a declined one refuses the booking.
+                async fn booking_status_in(
+                    &self,
+                    tx: &mut Tx,
+                    requested: BookingStatus,
+                    review: Option<Uuid>,
+                ) -> Result<BookingStatus> {
+                    if requested == BookingStatus::Held {
+                        return Ok(BookingStatus::Held);
+                    }
+                    let Some(review) = review else {
+                        return Ok(BookingStatus::Confirmed);
+                    };
+                    match self.review_in(tx, review).await?.ok_or(StoreError::NotFound)?.status {
+                        ReviewStatus::Open => Ok(BookingStatus::Tentative),
+                        ReviewStatus::Cleared => Ok(BookingStatus::Confirmed),
+                        ReviewStatus::Declined => Err(StoreError::ReviewDeclined),
+                    }
+                }
+
                 /// Marks the attorney's holds that ran out as expired, so
                 /// they stop occupying time (the overlap rule counts
                 /// `held` rows).
@@ -663,6 +687,28 @@ macro_rules! impl_firm_backend {
                     rows.into_iter().map(|r| PartyRecord::try_from(r).map(|p| p.party)).collect()
                 }
 
+                async fn parties_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<Party>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<PartyRow> =
+                        sqlx::query_as(select_firm!(party, "WHERE tenant_id = $1 AND updated_at > $2"))
+                            .bind(self.tenant.as_uuid())
+                            .bind(since)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    tx.commit().await?;
+                    rows.into_iter().map(|r| PartyRecord::try_from(r).map(|p| p.party)).collect()
+                }
+
+                async fn party_count(&self) -> Result<u64> {
+                    let mut tx = self.read_tx().await?;
+                    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM parties WHERE tenant_id = $1")
+                        .bind(self.tenant.as_uuid())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn create_review(&self, r: &NewConflictReview, audit: AuditEvent) -> Result<ConflictReview> {
                     let mut tx = self.write_tx().await?;
                     sqlx::query(
@@ -779,9 +825,7 @@ macro_rules! impl_firm_backend {
                     self.expire_holds_in(&mut tx, b.attorney_id, now).await?;
                     let around = self.around_in(&mut tx, b.attorney_id, b.starts_at, b.blocked_until, None).await?;
                     check(&around).map_err(StoreError::Rejected)?;
-                    if let Some(r) = b.conflict_review_id {
-                        self.review_in(&mut tx, r).await?.ok_or(StoreError::NotFound)?;
-                    }
+                    let status = self.booking_status_in(&mut tx, b.status, b.conflict_review_id).await?;
                     sqlx::query(
                         "INSERT INTO bookings (tenant_id, id, attorney_id, practice_area, starts_at, ends_at, \
                          blocked_until, status, hold_expires_at, conflict_review_id, client_name, client_phone, \
@@ -795,7 +839,7 @@ macro_rules! impl_firm_backend {
                     .bind(b.starts_at)
                     .bind(b.ends_at)
                     .bind(b.blocked_until)
-                    .bind(b.status.as_str())
+                    .bind(status.as_str())
                     .bind(b.hold_expires_at)
                     .bind(b.conflict_review_id)
                     .bind(b.contact.name.clone())
@@ -819,12 +863,14 @@ macro_rules! impl_firm_backend {
                     Ok(b)
                 }
 
-                async fn list_bookings(&self, f: &BookingFilter) -> Result<Vec<Booking>> {
+                async fn list_bookings(&self, f: &BookingFilter, now: DateTime<Utc>) -> Result<Vec<Booking>> {
                     let mut tx = self.read_tx().await?;
                     let rows: Vec<BookingRow> = sqlx::query_as(select_firm!(
                         booking,
                         "WHERE tenant_id = $1 AND ($2 IS NULL OR ends_at > $2) AND ($3 IS NULL OR starts_at < $3) \
-                         AND ($4 IS NULL OR attorney_id = $4) AND ($5 IS NULL OR status = $5) \
+                         AND ($4 IS NULL OR attorney_id = $4) \
+                         AND ($5 IS NULL OR (CASE WHEN status = 'held' AND hold_expires_at <= $8 \
+                                                  THEN 'expired' ELSE status END) = $5) \
                          AND ($6 IS NULL OR conflict_review_id = $6) \
                          ORDER BY starts_at, id LIMIT $7"
                     ))
@@ -835,6 +881,7 @@ macro_rules! impl_firm_backend {
                     .bind(f.status.map(|s| s.as_str()))
                     .bind(f.conflict_review_id)
                     .bind(i64::from(f.limit))
+                    .bind(now)
                     .fetch_all(&mut *tx)
                     .await?;
                     tx.commit().await?;
@@ -876,7 +923,7 @@ macro_rules! impl_firm_backend {
                         )))
                     };
                     let (action_detail, done) = match change {
-                        BookingChange::FromHold { status, conflict_review_id, contact } => {
+                        BookingChange::FromHold { conflict_review_id, contact } => {
                             if !cur.is_active_at(now) || cur.status != BookingStatus::Held {
                                 return if cur.status == BookingStatus::Held {
                                     Err(StoreError::InvalidState("the hold has expired".into()))
@@ -884,9 +931,9 @@ macro_rules! impl_firm_backend {
                                     invalid("booked from a hold")
                                 };
                             }
-                            if let Some(r) = conflict_review_id {
-                                self.review_in(&mut tx, *r).await?.ok_or(StoreError::NotFound)?;
-                            }
+                            let status = self
+                                .booking_status_in(&mut tx, BookingStatus::Confirmed, *conflict_review_id)
+                                .await?;
                             let done = sqlx::query(
                                 "UPDATE bookings SET status = $3, hold_expires_at = NULL, conflict_review_id = $4, \
                                  client_name = $5, client_phone = $6, client_email = $7, updated_at = $8 \
@@ -931,7 +978,7 @@ macro_rules! impl_firm_backend {
                             ("rescheduled", done)
                         }
                         BookingChange::Cancel => {
-                            if !cur.status.is_active() {
+                            if !cur.is_active_at(now) {
                                 return invalid("cancelled");
                             }
                             let done = sqlx::query(

@@ -70,6 +70,9 @@ pub enum StoreError {
     /// daily cap); the text says which.
     #[error("{0}")]
     Rejected(String),
+    /// The booking names a conflict review that was declined.
+    #[error("the conflict review was declined; the firm cannot book this matter")]
+    ReviewDeclined,
     /// The row is referred to and cannot be deleted; the text says why.
     #[error("{0}")]
     InUse(&'static str),

@@ -1184,7 +1184,6 @@ async fn holds_expire(ctx: Ctx) {
     let later = t0 + Duration::minutes(6);
     assert!(s.busy(at(0, 0), at(23, 0), later).await.unwrap().is_empty());
     let from_hold = BookingChange::FromHold {
-        status: BookingStatus::Confirmed,
         conflict_review_id: None,
         contact: BookingContact::default(),
     };
@@ -1362,6 +1361,14 @@ async fn parties_import_all_or_nothing(ctx: Ctx) {
             .is_err()
     );
     assert_eq!(s.all_parties().await.unwrap().len(), 3);
+    assert_eq!(s.party_count().await.unwrap(), 3);
+    let before_update = now();
+    assert!(
+        s.parties_changed_since(before_update)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let mut p = one.party.clone();
     p.role = PartyRole::FormerClient;
     p.matter_status = Some(hermes_conflicts::MatterStatus::Closed);

@@ -110,6 +110,14 @@ impl Application {
         let warm = state.clone();
         background.push(tokio::spawn(async move {
             hermes_api::warm_conflict_indexes(&warm).await;
+            // A party change whose event was lost (Redis down) reaches
+            // this node's index within a minute.
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                hermes_api::reconcile_conflict_indexes(&warm).await;
+            }
         }));
         let reload_every = Duration::from_secs(settings.auth.key_reload_secs);
         background.push(tokio::spawn(async move {

@@ -18,7 +18,7 @@ use hermes_firm::{PracticeArea, PracticeAreaKey};
 use hermes_scheduling::{AttorneyRules, Busy, SlotQuery};
 use hermes_store::{
     AttorneyRecord, Booking, BookingChange, BookingContact, BookingFilter, BookingStatus,
-    NewBooking, ReviewStatus, TenantStore,
+    NewBooking, TenantStore,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -111,6 +111,27 @@ impl Calendar {
         )
     }
 
+    /// A stored reservation as the scheduler's busy time. The scheduler adds
+    /// the attorney's *current* buffer after `end`; a reservation made when
+    /// the buffer was longer blocks until its stored `blocked_until` (the
+    /// database holds it to that), so its end is moved to keep both in step
+    /// and no slot is offered that the database would refuse.
+    fn busy_of(&self, b: &Booking) -> Busy {
+        let buffer = self
+            .attorneys
+            .iter()
+            .find(|a| a.id == b.attorney_id)
+            .map_or(Duration::zero(), |a| {
+                Duration::minutes(i64::from(a.attorney.buffer_minutes))
+            });
+        Busy {
+            attorney: b.attorney_id,
+            start: b.starts_at,
+            end: b.ends_at.max(b.blocked_until - buffer),
+            counts_toward_cap: true,
+        }
+    }
+
     /// The check the store runs inside its write transaction.
     fn check(
         &self,
@@ -121,15 +142,31 @@ impl Calendar {
         let rules = self.rules();
         let closures = self.closures.clone();
         let (tz, length) = (self.tz, self.area.consultation_length());
+        let buffers: Vec<(Uuid, Duration)> = self
+            .attorneys
+            .iter()
+            .map(|a| {
+                (
+                    a.id,
+                    Duration::minutes(i64::from(a.attorney.buffer_minutes)),
+                )
+            })
+            .collect();
         move |others: &[Booking]| {
             let busy: Vec<Busy> = others
                 .iter()
                 .filter(|b| b.is_active_at(now))
-                .map(|b| Busy {
-                    attorney: b.attorney_id,
-                    start: b.starts_at,
-                    end: b.ends_at,
-                    counts_toward_cap: true,
+                .map(|b| {
+                    let buffer = buffers
+                        .iter()
+                        .find(|(id, _)| *id == b.attorney_id)
+                        .map_or(Duration::zero(), |(_, d)| *d);
+                    Busy {
+                        attorney: b.attorney_id,
+                        start: b.starts_at,
+                        end: b.ends_at.max(b.blocked_until - buffer),
+                        counts_toward_cap: true,
+                    }
                 })
                 .collect();
             let q = SlotQuery {
@@ -260,13 +297,8 @@ impl Calendar {
             .scoped(tenant)
             .busy(from - Duration::days(1), to + Duration::days(1), now)
             .await?
-            .into_iter()
-            .map(|b| Busy {
-                attorney: b.attorney_id,
-                start: b.starts_at,
-                end: b.ends_at,
-                counts_toward_cap: true,
-            })
+            .iter()
+            .map(|b| self.busy_of(b))
             .collect();
         Ok(hermes_scheduling::open_slots(&SlotQuery {
             tz: self.tz,
@@ -415,13 +447,20 @@ pub struct ContactOut {
 
 impl From<&Booking> for BookingOut {
     fn from(b: &Booking) -> Self {
+        // A hold past its expiry is expired, whether or not a later write
+        // has marked it so yet.
+        let status = if b.status == BookingStatus::Held && !b.is_active_at(Utc::now()) {
+            BookingStatus::Expired
+        } else {
+            b.status
+        };
         BookingOut {
             id: b.id,
             attorney_id: b.attorney_id,
             practice_area: b.practice_area.clone(),
             start: b.starts_at,
             end: b.ends_at,
-            status: b.status.as_str().to_owned(),
+            status: status.as_str().to_owned(),
             hold_expires_at: b.hold_expires_at,
             conflict_review_id: b.conflict_review_id,
             client: ContactOut {
@@ -542,22 +581,17 @@ pub struct BookingRequest {
     pub client: Option<ContactOut>,
 }
 
-/// What a booking becomes, given the review it names.
-async fn status_for(store: &dyn TenantStore, review: Option<Uuid>) -> ApiResult<BookingStatus> {
-    let Some(id) = review else {
-        return Ok(BookingStatus::Confirmed);
-    };
-    let r = store.review(id).await?.ok_or_else(|| {
-        ApiError::Invalid(ParseError::new("conflict_review_id", "no such review"))
-    })?;
-    match r.status {
-        ReviewStatus::Open => Ok(BookingStatus::Tentative),
-        ReviewStatus::Cleared => Ok(BookingStatus::Confirmed),
-        ReviewStatus::Declined => Err(ApiError::Conflict {
-            code: "conflict_declined",
-            message: "the conflict review was declined; the firm cannot book this matter".into(),
-        }),
+/// Checks that the review a booking names exists in this firm (422
+/// otherwise). What it makes of the booking (tentative, confirmed, refused)
+/// the store decides inside its write transaction, so a decision arriving
+/// at the same moment cannot leave a booking on a declined review.
+async fn check_review(store: &dyn TenantStore, review: Option<Uuid>) -> ApiResult<()> {
+    if let Some(id) = review {
+        store.review(id).await?.ok_or_else(|| {
+            ApiError::Invalid(ParseError::new("conflict_review_id", "no such review"))
+        })?;
     }
+    Ok(())
 }
 
 /// Book a consultation: from a hold, or directly.
@@ -580,7 +614,7 @@ pub async fn create_booking(
     Json(req): Json<BookingRequest>,
 ) -> ApiResult<(StatusCode, Json<BookingOut>)> {
     let store = state.store.scoped(auth.tenant);
-    let status = status_for(store.as_ref(), req.conflict_review_id).await?;
+    check_review(store.as_ref(), req.conflict_review_id).await?;
     let contact = contact(req.client)?;
     let now = Utc::now();
     let b = if let Some(hold) = req.hold_id {
@@ -593,7 +627,6 @@ pub async fn create_booking(
             .update_booking(
                 hold,
                 &BookingChange::FromHold {
-                    status,
                     conflict_review_id: req.conflict_review_id,
                     contact,
                 },
@@ -625,7 +658,7 @@ pub async fn create_booking(
                     starts_at: start,
                     ends_at: end,
                     blocked_until: blocked,
-                    status,
+                    status: BookingStatus::Confirmed,
                     hold_expires_at: None,
                     conflict_review_id: req.conflict_review_id,
                     contact,
@@ -687,14 +720,17 @@ pub async fn list_bookings(
     let list = state
         .store
         .scoped(auth.tenant)
-        .list_bookings(&BookingFilter {
-            from: q.from,
-            to: q.to,
-            attorney_id: q.attorney_id,
-            status,
-            conflict_review_id: q.conflict_review_id,
-            limit,
-        })
+        .list_bookings(
+            &BookingFilter {
+                from: q.from,
+                to: q.to,
+                attorney_id: q.attorney_id,
+                status,
+                conflict_review_id: q.conflict_review_id,
+                limit,
+            },
+            Utc::now(),
+        )
         .await?;
     Ok(Json(BookingList {
         bookings: list.iter().map(BookingOut::from).collect(),

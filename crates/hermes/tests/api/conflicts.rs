@@ -1001,3 +1001,61 @@ async fn party_changes_reach_other_nodes() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     eventually(&b, &admin.access, &probe, "potential").await;
 }
+
+/// Without a working event bus (here: two nodes with no Redis at all), the
+/// periodic reconciliation is what brings a node's index up to date: a new
+/// party is re-applied, a deleted one forces a rebuild.
+#[tokio::test]
+async fn reconciliation_catches_changes_whose_events_were_lost() {
+    let Some(db) = hermes_testkit::TestDb::postgres().await else {
+        return;
+    };
+    let a = spawn_with(db, |_| {}).await;
+    let b = spawn_node(&a, |_| {}).await;
+    let admin = a.admin(&a.alpha).await;
+    let probe = json!([{"name": "Gregory Vance", "role": "adverse"}]);
+    assert_eq!(
+        check(&b, &admin.access, probe.clone()).await["status"],
+        "clear"
+    );
+
+    let resp = a
+        .send(
+            Method::POST,
+            "/api/v1/parties",
+            Some(&admin.access),
+            Some(json!({"name": "Greg Vance", "role": "client"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Node b heard nothing.
+    assert_eq!(
+        check(&b, &admin.access, probe.clone()).await["status"],
+        "clear"
+    );
+    hermes_api::reconcile_conflict_indexes(&b.state).await;
+    assert_eq!(
+        check(&b, &admin.access, probe.clone()).await["status"],
+        "conflict"
+    );
+
+    let resp = a
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/parties/{id}"),
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        check(&b, &admin.access, probe.clone()).await["status"],
+        "conflict"
+    );
+    hermes_api::reconcile_conflict_indexes(&b.state).await;
+    assert_eq!(check(&b, &admin.access, probe).await["status"], "clear");
+}
