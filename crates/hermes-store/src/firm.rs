@@ -137,6 +137,18 @@ pub struct ConflictReview {
     pub decision_note: Option<String>,
 }
 
+/// Which reviews, in which order, from where.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewPage {
+    pub status: Option<ReviewStatus>,
+    /// Oldest first (the open queue: who has waited longest) or newest
+    /// first (the history).
+    pub oldest_first: bool,
+    /// The last review of the previous page.
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewConflictReview {
     pub id: Uuid,
@@ -277,6 +289,9 @@ pub struct BookingFilter {
     pub attorney_id: Option<Uuid>,
     pub status: Option<BookingStatus>,
     pub conflict_review_id: Option<Uuid>,
+    /// Start and id of the last booking of the previous page (results are
+    /// ordered by start, then id).
+    pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u32,
 }
 
@@ -364,12 +379,9 @@ pub trait FirmStore: Send + Sync {
 
     async fn review(&self, id: Uuid) -> Result<Option<ConflictReview>>;
 
-    /// Newest first.
-    async fn list_reviews(
-        &self,
-        status: Option<ReviewStatus>,
-        limit: u32,
-    ) -> Result<Vec<ConflictReview>>;
+    /// A page of reviews in creation order (or its reverse), after the
+    /// cursor.
+    async fn list_reviews(&self, page: &ReviewPage) -> Result<Vec<ConflictReview>>;
 
     /// Records the decision and, in the same transaction, confirms
     /// (`Cleared`) or cancels (`Declined`) the tentative bookings waiting on

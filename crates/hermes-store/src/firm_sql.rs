@@ -737,18 +737,28 @@ macro_rules! impl_firm_backend {
                     Ok(r)
                 }
 
-                async fn list_reviews(&self, status: Option<ReviewStatus>, limit: u32) -> Result<Vec<ConflictReview>> {
-                    let mut tx = self.read_tx().await?;
-                    let rows: Vec<ReviewRow> = sqlx::query_as(select_firm!(
+                async fn list_reviews(&self, page: &ReviewPage) -> Result<Vec<ConflictReview>> {
+                    // Ids are UUIDv7, so id order is creation order and the
+                    // id is the cursor.
+                    const OLDEST_FIRST: &str = select_firm!(
                         review,
                         "WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
-                         ORDER BY created_at DESC, id DESC LIMIT $3"
-                    ))
-                    .bind(self.tenant.as_uuid())
-                    .bind(status.map(|s| s.as_str()))
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *tx)
-                    .await?;
+                         AND ($3 IS NULL OR id > $3) ORDER BY id ASC LIMIT $4"
+                    );
+                    const NEWEST_FIRST: &str = select_firm!(
+                        review,
+                        "WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
+                         AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+                    );
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<ReviewRow> =
+                        sqlx::query_as(if page.oldest_first { OLDEST_FIRST } else { NEWEST_FIRST })
+                            .bind(self.tenant.as_uuid())
+                            .bind(page.status.map(|s| s.as_str()))
+                            .bind(page.after)
+                            .bind(i64::from(page.limit))
+                            .fetch_all(&mut *tx)
+                            .await?;
                     tx.commit().await?;
                     rows.into_iter().map(ConflictReview::try_from).collect()
                 }
@@ -872,6 +882,7 @@ macro_rules! impl_firm_backend {
                          AND ($5 IS NULL OR (CASE WHEN status = 'held' AND hold_expires_at <= $8 \
                                                   THEN 'expired' ELSE status END) = $5) \
                          AND ($6 IS NULL OR conflict_review_id = $6) \
+                         AND ($9 IS NULL OR starts_at > $9 OR (starts_at = $9 AND id > $10)) \
                          ORDER BY starts_at, id LIMIT $7"
                     ))
                     .bind(self.tenant.as_uuid())
@@ -882,6 +893,8 @@ macro_rules! impl_firm_backend {
                     .bind(f.conflict_review_id)
                     .bind(i64::from(f.limit))
                     .bind(now)
+                    .bind(f.after.map(|(at, _)| at))
+                    .bind(f.after.map(|(_, id)| id))
                     .fetch_all(&mut *tx)
                     .await?;
                     tx.commit().await?;

@@ -1107,6 +1107,44 @@ async fn bookings_never_overlap(ctx: Ctx) {
         Err(StoreError::InvalidState(_))
     ));
     assert_eq!(again.status, BookingStatus::Confirmed);
+
+    // Paging by (start, id) visits every row once, in order.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let filter = BookingFilter {
+            after,
+            limit: 2,
+            ..Default::default()
+        };
+        let page = s.list_bookings(&filter, now).await.unwrap();
+        seen.extend(page.iter().map(|b| (b.starts_at, b.id)));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some((last.starts_at, last.id)),
+            _ => break,
+        }
+    }
+    let all = s
+        .list_bookings(
+            &BookingFilter {
+                limit: 100,
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        all.iter().map(|b| (b.starts_at, b.id)).collect::<Vec<_>>()
+    );
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    let cancelled = BookingFilter {
+        status: Some(BookingStatus::Cancelled),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(s.list_bookings(&cancelled, now).await.unwrap().len(), 1);
 }
 
 async fn concurrent_bookings_of_one_slot_yield_one(ctx: Ctx) {
@@ -1222,6 +1260,15 @@ async fn holds_expire(ctx: Ctx) {
     );
 }
 
+fn page(status: Option<ReviewStatus>) -> ReviewPage {
+    ReviewPage {
+        status,
+        oldest_first: true,
+        after: None,
+        limit: 10,
+    }
+}
+
 async fn review_decisions_settle_tentative_bookings(ctx: Ctx) {
     let (t, admin) = tenant(&ctx, "alpha").await;
     let s = ctx.store.scoped(t.id);
@@ -1258,7 +1305,7 @@ async fn review_decisions_settle_tentative_bookings(ctx: Ctx) {
         );
     }
     assert_eq!(
-        s.list_reviews(Some(ReviewStatus::Open), 10)
+        s.list_reviews(&page(Some(ReviewStatus::Open)))
             .await
             .unwrap()
             .len(),
@@ -1305,12 +1352,43 @@ async fn review_decisions_settle_tentative_bookings(ctx: Ctx) {
         Err(StoreError::InvalidState(_))
     ));
     assert!(
-        s.list_reviews(Some(ReviewStatus::Open), 10)
+        s.list_reviews(&page(Some(ReviewStatus::Open)))
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(s.list_reviews(None, 10).await.unwrap().len(), 2);
+    let all = s.list_reviews(&page(None)).await.unwrap();
+    assert_eq!(all.len(), 2);
+    // Oldest first pages forward from a cursor; newest first backwards.
+    let first = s
+        .list_reviews(&ReviewPage {
+            limit: 1,
+            ..page(None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(first[0].id, reviews[0].id);
+    let next = s
+        .list_reviews(&ReviewPage {
+            limit: 1,
+            after: Some(first[0].id),
+            ..page(None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(next[0].id, reviews[1].id);
+    let newest = s
+        .list_reviews(&ReviewPage {
+            oldest_first: false,
+            limit: 5,
+            ..page(None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        newest.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [reviews[1].id, reviews[0].id]
+    );
     // Another firm cannot see or decide them, nor book against them.
     let (other, other_admin) = tenant(&ctx, "bravo").await;
     let o = ctx.store.scoped(other.id);

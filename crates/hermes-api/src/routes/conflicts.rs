@@ -267,6 +267,8 @@ impl TryFrom<ConflictReview> for ReviewOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewList {
     pub reviews: Vec<ReviewOut>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next_after: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -274,11 +276,17 @@ pub struct ReviewList {
 pub struct ReviewQuery {
     /// `open` (default), `cleared`, `declined` or `all`.
     pub status: Option<String>,
+    /// `oldest` (the default for `open`: who has waited longest) or
+    /// `newest` (the default otherwise).
+    pub order: Option<String>,
+    /// The `next_after` of the previous page.
+    pub after: Option<Uuid>,
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
 }
 
-/// The conflict review queue, newest first.
+/// The conflict review queue: open reviews oldest first by default, the
+/// history newest first; paged with `after`.
 #[utoipa::path(
     get, path = "/api/v1/conflicts/reviews", tag = "conflicts",
     security(("bearer" = ["conflicts:read"])),
@@ -300,16 +308,35 @@ pub async fn list_reviews(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be 1 to 200".into()));
     }
+    let oldest_first = match q.order.as_deref() {
+        None => status == Some(ReviewStatus::Open),
+        Some("oldest") => true,
+        Some("newest") => false,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "order must be oldest or newest".into(),
+            ));
+        }
+    };
     let reviews = state
         .store
         .scoped(auth.tenant)
-        .list_reviews(status, limit)
+        .list_reviews(&hermes_store::ReviewPage {
+            status,
+            oldest_first,
+            after: q.after,
+            limit,
+        })
         .await?;
+    let next_after = (reviews.len() == limit as usize)
+        .then(|| reviews.last().map(|r| r.id))
+        .flatten();
     Ok(Json(ReviewList {
         reviews: reviews
             .into_iter()
             .map(ReviewOut::try_from)
             .collect::<ApiResult<_>>()?,
+        next_after,
     }))
 }
 

@@ -196,7 +196,8 @@ pub struct AvailabilityQuery {
     pub practice_area: String,
     /// Only this attorney's slots.
     pub attorney_id: Option<Uuid>,
-    /// Start of the window (RFC 3339); default now.
+    /// Start of the window (RFC 3339; in a query string write `+` as
+    /// `%2B`, e.g. `2026-12-01T09:00:00%2B01:00`, or use `Z`); default now.
     pub from: Option<DateTime<Utc>>,
     /// End of the window (RFC 3339); default 14 days after `from`, at most 62.
     pub to: Option<DateTime<Utc>>,
@@ -681,6 +682,8 @@ pub struct BookingQuery {
     /// `held`, `tentative`, `confirmed`, `cancelled` or `expired`.
     pub status: Option<String>,
     pub conflict_review_id: Option<Uuid>,
+    /// The `next_after` of the previous page.
+    pub after: Option<Uuid>,
     /// 1 to 500, default 100.
     pub limit: Option<u32>,
 }
@@ -688,6 +691,8 @@ pub struct BookingQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingList {
     pub bookings: Vec<BookingOut>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next_after: Option<Uuid>,
 }
 
 /// Holds and bookings, by start time.
@@ -717,9 +722,19 @@ pub async fn list_bookings(
             })
         })
         .transpose()?;
-    let list = state
-        .store
-        .scoped(auth.tenant)
+    let store = state.store.scoped(auth.tenant);
+    let after = match q.after {
+        None => None,
+        Some(id) => {
+            let b = store.booking(id).await?.ok_or_else(|| {
+                ApiError::BadRequest(
+                    "after must be the id of a booking from the previous page".into(),
+                )
+            })?;
+            Some((b.starts_at, b.id))
+        }
+    };
+    let list = store
         .list_bookings(
             &BookingFilter {
                 from: q.from,
@@ -727,13 +742,18 @@ pub async fn list_bookings(
                 attorney_id: q.attorney_id,
                 status,
                 conflict_review_id: q.conflict_review_id,
+                after,
                 limit,
             },
             Utc::now(),
         )
         .await?;
+    let next_after = (list.len() == limit as usize)
+        .then(|| list.last().map(|b| b.id))
+        .flatten();
     Ok(Json(BookingList {
         bookings: list.iter().map(BookingOut::from).collect(),
+        next_after,
     }))
 }
 

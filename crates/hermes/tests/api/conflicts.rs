@@ -1059,3 +1059,62 @@ async fn reconciliation_catches_changes_whose_events_were_lost() {
     hermes_api::reconcile_conflict_indexes(&b.state).await;
     assert_eq!(check(&b, &admin.access, probe).await["status"], "clear");
 }
+
+/// The open queue comes oldest first (who has waited longest) and pages
+/// with `after`, so no review is out of reach however long the queue.
+#[tokio::test]
+async fn the_review_queue_pages_oldest_first() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    let resp = app
+        .send(
+            Method::POST,
+            "/api/v1/parties",
+            Some(&admin.access),
+            Some(json!({"name": "Gregory Vance", "role": "former_client"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let mut ids = Vec::new();
+    for client in ["Ann Lee", "Bo Chan", "Cy Diaz"] {
+        let out = check(
+            &app,
+            &admin.access,
+            json!([{"name": client, "role": "client"}, {"name": "Gregory Vance", "role": "adverse"}]),
+        )
+        .await;
+        ids.push(out["review_id"].as_str().unwrap().to_owned());
+    }
+    let first = app
+        .get_json("/api/v1/conflicts/reviews?limit=2", &admin.access)
+        .await;
+    let got: Vec<&str> = first["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[0].as_str(), ids[1].as_str()]);
+    assert_eq!(first["reviews"][0]["subject"], "Ann Lee");
+    let after = first["next_after"].as_str().unwrap();
+    let second = app
+        .get_json(
+            &format!("/api/v1/conflicts/reviews?limit=2&after={after}"),
+            &admin.access,
+        )
+        .await;
+    assert_eq!(second["reviews"].as_array().unwrap().len(), 1);
+    assert_eq!(second["reviews"][0]["id"], ids[2].as_str());
+    assert!(second["next_after"].is_null());
+    let newest = app
+        .get_json(
+            "/api/v1/conflicts/reviews?order=newest&limit=1",
+            &admin.access,
+        )
+        .await;
+    assert_eq!(newest["reviews"][0]["id"], ids[2].as_str());
+    let resp = app
+        .get("/api/v1/conflicts/reviews?order=sideways", &admin.access)
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
