@@ -33,6 +33,8 @@
 pub mod audit;
 pub mod firm;
 mod firm_sql;
+pub mod intake;
+mod intake_sql;
 pub mod model;
 pub mod postgres;
 mod sql;
@@ -46,6 +48,7 @@ use hermes_core::{ApiKeyId, Email, RefreshFamilyId, TenantId, TenantSlug, UserId
 
 pub use audit::{AuditEvent, ChainReport};
 pub use firm::*;
+pub use intake::*;
 pub use model::*;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -213,7 +216,7 @@ pub trait Store: Send + Sync + 'static {
 /// Everything that belongs to one tenant. See the crate docs for why there
 /// is no `tenant_id` parameter anywhere below.
 #[async_trait]
-pub trait TenantStore: FirmStore + Send + Sync {
+pub trait TenantStore: FirmStore + IntakeStore + Send + Sync {
     fn tenant_id(&self) -> TenantId;
 
     /// Changes this tenant's own profile.

@@ -121,3 +121,4 @@ impl PgTenant {
 
 crate::sql::impl_backend!(store = PgStore, scoped = PgTenant, db = Postgres);
 crate::firm_sql::impl_firm_backend!(scoped = PgTenant, db = Postgres);
+crate::intake_sql::impl_intake_backend!(scoped = PgTenant, db = Postgres);

@@ -150,3 +150,4 @@ pub struct SqliteTenant {
 
 crate::sql::impl_backend!(store = SqliteStore, scoped = SqliteTenant, db = Sqlite);
 crate::firm_sql::impl_firm_backend!(scoped = SqliteTenant, db = Sqlite);
+crate::intake_sql::impl_intake_backend!(scoped = SqliteTenant, db = Sqlite);

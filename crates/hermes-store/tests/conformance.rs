@@ -1479,6 +1479,98 @@ async fn parties_import_all_or_nothing(ctx: Ctx) {
     assert!(s.verify_audit_chain().await.unwrap().is_intact());
 }
 
+async fn intakes_are_saved_turn_by_turn(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    let update = |status: &str, live: bool, turns: usize| IntakeUpdate {
+        status: status.into(),
+        urgency: "routine".into(),
+        practice_area: Some("family".into()),
+        caller_name: Some("Maria Lopez".into()),
+        document: serde_json::json!({ "transcript": vec!["hello"; turns] }),
+        conversation: live.then(|| serde_json::json!({ "stage": "name" })),
+    };
+    let id = uuid::Uuid::now_v7();
+    let row = s
+        .create_intake(
+            id,
+            "text",
+            &update("in_progress", true, 1),
+            ev("intake.start"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.channel.as_str(), row.status.as_str()),
+        ("text", "in_progress")
+    );
+    let row = s
+        .save_intake_turn(id, &update("in_progress", true, 2))
+        .await
+        .unwrap();
+    assert_eq!(row.document["transcript"].as_array().unwrap().len(), 2);
+    assert!(row.conversation.is_some());
+    // The last turn ends the conversation; nothing can be appended after.
+    let row = s
+        .save_intake_turn(id, &update("completed", false, 3))
+        .await
+        .unwrap();
+    assert!(row.conversation.is_none());
+    assert!(matches!(
+        s.save_intake_turn(id, &update("in_progress", true, 4))
+            .await,
+        Err(StoreError::InvalidState(_))
+    ));
+    // Staff may still correct the record (audited).
+    let fixed = s
+        .correct_intake(id, &update("completed", false, 3), ev("intake.correct"))
+        .await
+        .unwrap();
+    assert_eq!(fixed.status, "completed");
+    let other = uuid::Uuid::now_v7();
+    s.create_intake(
+        other,
+        "voice",
+        &update("in_progress", true, 1),
+        ev("intake.start"),
+    )
+    .await
+    .unwrap();
+    let all = s
+        .list_intakes(&IntakeFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [other, id],
+        "newest first"
+    );
+    let done = IntakeFilter {
+        status: Some("completed".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(s.list_intakes(&done).await.unwrap().len(), 1);
+    let page = IntakeFilter {
+        before: Some(other),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(s.list_intakes(&page).await.unwrap()[0].id, id);
+    let (b, _) = tenant(&ctx, "bravo").await;
+    let o = ctx.store.scoped(b.id);
+    assert!(o.intake(id).await.unwrap().is_none());
+    assert!(matches!(
+        o.save_intake_turn(other, &update("in_progress", true, 2))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
+}
+
 // ---------------------------------------------------------------------------
 
 macro_rules! conformance {
@@ -1524,6 +1616,7 @@ conformance!(
     holds_expire,
     review_decisions_settle_tentative_bookings,
     parties_import_all_or_nothing,
+    intakes_are_saved_turn_by_turn,
 );
 
 // ---------------------------------------------------------------------------

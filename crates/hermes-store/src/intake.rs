@@ -1,0 +1,80 @@
+//! Intake records as the store keeps them: the record itself is a JSON
+//! document owned by `hermes-intake` (the store does not interpret it), with
+//! a few columns copied out for filtering.
+//!
+//! Caller turns are saved with [`IntakeStore::save_intake_turn`], which
+//! writes no audit entry: what a caller says is recorded in the intake's own
+//! transcript, and the audit log records what people *at the firm* (and the
+//! system on their behalf) did. Starting an intake and a staff correction
+//! are audited.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{AuditEvent, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeRow {
+    pub id: Uuid,
+    /// `text` or `voice`.
+    pub channel: String,
+    pub status: String,
+    pub urgency: String,
+    pub practice_area: Option<String>,
+    pub caller_name: Option<String>,
+    pub document: serde_json::Value,
+    /// The dialogue engine's state while the conversation is live.
+    pub conversation: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a turn changes.
+#[derive(Debug, Clone)]
+pub struct IntakeUpdate {
+    pub status: String,
+    pub urgency: String,
+    pub practice_area: Option<String>,
+    pub caller_name: Option<String>,
+    pub document: serde_json::Value,
+    pub conversation: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IntakeFilter {
+    pub status: Option<String>,
+    pub urgency: Option<String>,
+    pub practice_area: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Newest first; the last id of the previous page.
+    pub before: Option<Uuid>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait IntakeStore: Send + Sync {
+    async fn create_intake(
+        &self,
+        id: Uuid,
+        channel: &str,
+        first: &IntakeUpdate,
+        audit: AuditEvent,
+    ) -> Result<IntakeRow>;
+
+    /// Saves a turn. `InvalidState` if the conversation has already ended.
+    async fn save_intake_turn(&self, id: Uuid, update: &IntakeUpdate) -> Result<IntakeRow>;
+
+    async fn intake(&self, id: Uuid) -> Result<Option<IntakeRow>>;
+
+    async fn list_intakes(&self, filter: &IntakeFilter) -> Result<Vec<IntakeRow>>;
+
+    /// A staff correction of the record (not the live conversation).
+    async fn correct_intake(
+        &self,
+        id: Uuid,
+        update: &IntakeUpdate,
+        audit: AuditEvent,
+    ) -> Result<IntakeRow>;
+}

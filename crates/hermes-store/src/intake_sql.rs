@@ -1,0 +1,197 @@
+//! The intake SQL, written once for both backends (see `sql.rs`).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::intake::IntakeRow;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IntakeDbRow {
+    id: Uuid,
+    channel: String,
+    status: String,
+    urgency: String,
+    practice_area: Option<String>,
+    caller_name: Option<String>,
+    document: String,
+    conversation: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<IntakeDbRow> for IntakeRow {
+    type Error = StoreError;
+
+    fn try_from(r: IntakeDbRow) -> Result<Self, StoreError> {
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+            table: "intakes",
+            reason: e.to_string(),
+        };
+        Ok(IntakeRow {
+            id: r.id,
+            channel: r.channel,
+            status: r.status,
+            urgency: r.urgency,
+            practice_area: r.practice_area,
+            caller_name: r.caller_name,
+            document: serde_json::from_str(&r.document).map_err(corrupt)?,
+            conversation: r
+                .conversation
+                .map(|c| serde_json::from_str(&c).map_err(corrupt))
+                .transpose()?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! select_intake {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, channel, status, urgency, practice_area, caller_name, document, conversation, ",
+            "created_at, updated_at FROM intakes ",
+            $rest
+        )
+    };
+}
+pub(crate) use select_intake;
+
+/// Implements [`crate::IntakeStore`] for `$scoped`.
+macro_rules! impl_intake_backend {
+    (scoped = $scoped:ident, db = $db:ty) => {
+        const _: () = {
+            use async_trait::async_trait;
+            use uuid::Uuid;
+
+            use $crate::audit::AuditEvent;
+            use $crate::intake::*;
+            use $crate::intake_sql::{select_intake, IntakeDbRow};
+            use $crate::model::now;
+            use $crate::{Result, StoreError};
+
+            impl $scoped {
+                async fn intake_in(&self, tx: &mut sqlx::Transaction<'static, $db>, id: Uuid) -> Result<Option<IntakeRow>> {
+                    let row: Option<IntakeDbRow> =
+                        sqlx::query_as(select_intake!("WHERE tenant_id = $1 AND id = $2"))
+                            .bind(self.tenant.as_uuid())
+                            .bind(id)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                    row.map(IntakeRow::try_from).transpose()
+                }
+
+                async fn write_intake_in(
+                    &self,
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    id: Uuid,
+                    u: &IntakeUpdate,
+                    live_only: bool,
+                ) -> Result<IntakeRow> {
+                    let sql = if live_only {
+                        "UPDATE intakes SET status = $3, urgency = $4, practice_area = $5, caller_name = $6, \
+                         document = $7, conversation = $8, updated_at = $9 \
+                         WHERE tenant_id = $1 AND id = $2 AND conversation IS NOT NULL"
+                    } else {
+                        "UPDATE intakes SET status = $3, urgency = $4, practice_area = $5, caller_name = $6, \
+                         document = $7, conversation = $8, updated_at = $9 \
+                         WHERE tenant_id = $1 AND id = $2"
+                    };
+                    let done = sqlx::query(sql)
+                        .bind(self.tenant.as_uuid())
+                        .bind(id)
+                        .bind(u.status.clone())
+                        .bind(u.urgency.clone())
+                        .bind(u.practice_area.clone())
+                        .bind(u.caller_name.clone())
+                        .bind(u.document.to_string())
+                        .bind(u.conversation.as_ref().map(|c| c.to_string()))
+                        .bind(now())
+                        .execute(&mut **tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return match self.intake_in(tx, id).await? {
+                            Some(_) => Err(StoreError::InvalidState("the conversation has ended".into())),
+                            None => Err(StoreError::NotFound),
+                        };
+                    }
+                    self.intake_in(tx, id).await?.ok_or(StoreError::NotFound)
+                }
+            }
+
+            #[async_trait]
+            impl IntakeStore for $scoped {
+                async fn create_intake(&self, id: Uuid, channel: &str, u: &IntakeUpdate, audit: AuditEvent) -> Result<IntakeRow> {
+                    let mut tx = self.write_tx().await?;
+                    let at = now();
+                    sqlx::query(
+                        "INSERT INTO intakes (tenant_id, id, channel, status, urgency, practice_area, caller_name, \
+                         document, conversation, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(id)
+                    .bind(channel.to_owned())
+                    .bind(u.status.clone())
+                    .bind(u.urgency.clone())
+                    .bind(u.practice_area.clone())
+                    .bind(u.caller_name.clone())
+                    .bind(u.document.to_string())
+                    .bind(u.conversation.as_ref().map(|c| c.to_string()))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                    self.audit_in(&mut tx, audit.target("intake", id)).await?;
+                    let row = self.intake_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+
+                async fn save_intake_turn(&self, id: Uuid, u: &IntakeUpdate) -> Result<IntakeRow> {
+                    let mut tx = self.write_tx().await?;
+                    let row = self.write_intake_in(&mut tx, id, u, true).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+
+                async fn intake(&self, id: Uuid) -> Result<Option<IntakeRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let row = self.intake_in(&mut tx, id).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+
+                async fn list_intakes(&self, f: &IntakeFilter) -> Result<Vec<IntakeRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<IntakeDbRow> = sqlx::query_as(select_intake!(
+                        "WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR urgency = $3) \
+                         AND ($4 IS NULL OR practice_area = $4) AND ($5 IS NULL OR created_at >= $5) \
+                         AND ($6 IS NULL OR created_at < $6) AND ($7 IS NULL OR id < $7) \
+                         ORDER BY id DESC LIMIT $8"
+                    ))
+                    .bind(self.tenant.as_uuid())
+                    .bind(f.status.clone())
+                    .bind(f.urgency.clone())
+                    .bind(f.practice_area.clone())
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.before)
+                    .bind(i64::from(f.limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    rows.into_iter().map(IntakeRow::try_from).collect()
+                }
+
+                async fn correct_intake(&self, id: Uuid, u: &IntakeUpdate, audit: AuditEvent) -> Result<IntakeRow> {
+                    let mut tx = self.write_tx().await?;
+                    let row = self.write_intake_in(&mut tx, id, u, false).await?;
+                    self.audit_in(&mut tx, audit.target("intake", id)).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+            }
+        };
+    };
+}
+pub(crate) use impl_intake_backend;
