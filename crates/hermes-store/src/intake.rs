@@ -26,6 +26,9 @@ pub struct IntakeRow {
     pub document: serde_json::Value,
     /// The dialogue engine's state while the conversation is live.
     pub conversation: Option<serde_json::Value>,
+    /// SHA-256 (hex) of the secret that lets a client continue the
+    /// conversation (the text channel's token).
+    pub access_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -59,6 +62,7 @@ pub trait IntakeStore: Send + Sync {
         &self,
         id: Uuid,
         channel: &str,
+        access_hash: Option<&str>,
         first: &IntakeUpdate,
         audit: AuditEvent,
     ) -> Result<IntakeRow>;

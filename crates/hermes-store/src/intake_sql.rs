@@ -16,6 +16,7 @@ pub(crate) struct IntakeDbRow {
     caller_name: Option<String>,
     document: String,
     conversation: Option<String>,
+    access_hash: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -40,6 +41,7 @@ impl TryFrom<IntakeDbRow> for IntakeRow {
                 .conversation
                 .map(|c| serde_json::from_str(&c).map_err(corrupt))
                 .transpose()?,
+            access_hash: r.access_hash,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -50,7 +52,7 @@ macro_rules! select_intake {
     ($rest:literal) => {
         concat!(
             "SELECT id, channel, status, urgency, practice_area, caller_name, document, conversation, ",
-            "created_at, updated_at FROM intakes ",
+            "access_hash, created_at, updated_at FROM intakes ",
             $rest
         )
     };
@@ -121,13 +123,13 @@ macro_rules! impl_intake_backend {
 
             #[async_trait]
             impl IntakeStore for $scoped {
-                async fn create_intake(&self, id: Uuid, channel: &str, u: &IntakeUpdate, audit: AuditEvent) -> Result<IntakeRow> {
+                async fn create_intake(&self, id: Uuid, channel: &str, access_hash: Option<&str>, u: &IntakeUpdate, audit: AuditEvent) -> Result<IntakeRow> {
                     let mut tx = self.write_tx().await?;
                     let at = now();
                     sqlx::query(
                         "INSERT INTO intakes (tenant_id, id, channel, status, urgency, practice_area, caller_name, \
-                         document, conversation, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                         document, conversation, access_hash, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(id)
@@ -139,6 +141,7 @@ macro_rules! impl_intake_backend {
                     .bind(u.document.to_string())
                     .bind(u.conversation.as_ref().map(|c| c.to_string()))
                     .bind(at)
+                    .bind(access_hash.map(str::to_owned))
                     .execute(&mut *tx)
                     .await?;
                     self.audit_in(&mut tx, audit.target("intake", id)).await?;

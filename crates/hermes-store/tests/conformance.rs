@@ -1495,6 +1495,7 @@ async fn intakes_are_saved_turn_by_turn(ctx: Ctx) {
         .create_intake(
             id,
             "text",
+            Some("abc"),
             &update("in_progress", true, 1),
             ev("intake.start"),
         )
@@ -1531,6 +1532,7 @@ async fn intakes_are_saved_turn_by_turn(ctx: Ctx) {
     s.create_intake(
         other,
         "voice",
+        None,
         &update("in_progress", true, 1),
         ev("intake.start"),
     )

@@ -9,6 +9,9 @@ CREATE TABLE intakes (
     caller_name    text,
     document       text NOT NULL,
     conversation   text,
+    -- SHA-256 of the secret in the conversation token given to the caller's
+    -- client (web chat): without it, a conversation cannot be continued.
+    access_hash    text,
     created_at     timestamptz NOT NULL,
     updated_at     timestamptz NOT NULL,
     UNIQUE (tenant_id, id)

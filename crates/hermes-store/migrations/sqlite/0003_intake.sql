@@ -13,6 +13,9 @@ CREATE TABLE intakes (
     caller_name    TEXT,
     document       TEXT NOT NULL,
     conversation   TEXT,
+    -- SHA-256 of the secret in the conversation token given to the caller's
+    -- client (web chat): without it, a conversation cannot be continued.
+    access_hash    TEXT,
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL,
     UNIQUE (tenant_id, id)
