@@ -68,6 +68,21 @@ impl Hours {
         Ok(())
     }
 
+    /// Whether the office is open at `at`: inside the day's hours in the
+    /// firm's zone, and not on a closure day.
+    pub fn is_open(&self, tz: chrono_tz::Tz, at: chrono::DateTime<chrono::Utc>) -> bool {
+        use chrono::Datelike;
+        let local = at.with_timezone(&tz);
+        let (date, time) = (local.date_naive(), local.time());
+        if self.closures.iter().any(|c| c.contains(date)) {
+            return false;
+        }
+        self.weekly
+            .day(date.weekday())
+            .iter()
+            .any(|r| r.start() <= time && time < r.end())
+    }
+
     /// Weekdays 9 to 5, no closures, messages after hours: what a new firm
     /// starts with until its admin says otherwise.
     pub fn default_for_new_firm() -> Self {
@@ -109,5 +124,30 @@ mod tests {
             .is_err()
         );
         Hours::default_for_new_firm().validate().unwrap();
+    }
+
+    #[test]
+    fn open_follows_hours_closures_and_the_zone() {
+        use chrono::TimeZone;
+        let h: Hours = serde_json::from_str(
+            r#"{"weekly":{"friday":[{"start":"09:00","end":"17:00"}]},
+                "closures":[{"start":"2026-12-25","end":"2026-12-25","reason":"Holiday"}],
+                "after_hours":"book"}"#,
+        )
+        .unwrap();
+        let tz = chrono_tz::America::Los_Angeles;
+        let at = |y, m, d, hh, mm| {
+            tz.with_ymd_and_hms(y, m, d, hh, mm, 0)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert!(h.is_open(tz, at(2026, 11, 27, 9, 0)));
+        assert!(h.is_open(tz, at(2026, 11, 27, 16, 59)));
+        assert!(!h.is_open(tz, at(2026, 11, 27, 17, 0)));
+        assert!(!h.is_open(tz, at(2026, 11, 27, 8, 59)));
+        assert!(!h.is_open(tz, at(2026, 11, 26, 12, 0)), "Thursday");
+        assert!(!h.is_open(tz, at(2026, 12, 25, 12, 0)), "a closed Friday");
+        // 9 am in Los Angeles is noon in New York: the firm's zone counts.
+        assert!(!h.is_open(chrono_tz::America::New_York, at(2026, 11, 27, 15, 0)));
     }
 }

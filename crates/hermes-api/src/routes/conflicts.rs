@@ -150,6 +150,18 @@ pub async fn check(
     client: ClientInfo,
     Json(req): Json<CheckRequest>,
 ) -> ApiResult<Json<CheckResponse>> {
+    let audit = auth.audit(&client, "conflicts.check");
+    Ok(Json(run_check(&state, auth.tenant, req, audit).await?))
+}
+
+/// Runs a conflict check for `tenant` and, when it is not clear, opens a
+/// review: the HTTP route and the intake agent both come through here.
+pub async fn run_check(
+    state: &AppState,
+    tenant: hermes_core::TenantId,
+    req: CheckRequest,
+    audit: hermes_store::AuditEvent,
+) -> ApiResult<CheckResponse> {
     if req.parties.is_empty() || req.parties.len() > 20 {
         return Err(ParseError::new("parties", "send 1 to 20 parties").into());
     }
@@ -158,12 +170,12 @@ pub async fn check(
         .iter()
         .map(probe)
         .collect::<Result<Vec<_>, _>>()?;
-    let index = state.conflicts.get(&state.store, auth.tenant).await?;
+    let index = state.conflicts.get(&state.store, tenant).await?;
     let outcome = index
         .read()
         .expect("poisoned")
         .check(&probes, &CheckOptions::default());
-    let store = state.store.scoped(auth.tenant);
+    let store = state.store.scoped(tenant);
     let mut hits = Vec::with_capacity(outcome.hits.len());
     for h in &outcome.hits {
         // The index holds what matching needs; role and matter come from
@@ -192,8 +204,7 @@ pub async fn check(
     let review_id = if outcome.status == Status::Clear {
         store
             .append_audit(
-                auth.audit(&client, "conflicts.check")
-                    .details(serde_json::json!({ "status": status, "parties": probes.len(), "hits": hits.len() })),
+                audit.details(serde_json::json!({ "status": status, "parties": probes.len(), "hits": hits.len() })),
             )
             .await?;
         None
@@ -215,17 +226,16 @@ pub async fn check(
                     request: serde_json::to_value(&req.parties).map_err(ApiError::internal)?,
                     hits: serde_json::to_value(&hits).map_err(ApiError::internal)?,
                 },
-                auth.audit(&client, "conflicts.check")
-                    .details(serde_json::json!({ "status": status, "parties": probes.len(), "hits": hits.len() })),
+                audit.details(serde_json::json!({ "status": status, "parties": probes.len(), "hits": hits.len() })),
             )
             .await?;
         Some(review.id)
     };
-    Ok(Json(CheckResponse {
+    Ok(CheckResponse {
         status: status.to_owned(),
         hits,
         review_id,
-    }))
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -371,16 +371,33 @@ pub async fn offers(
     Query(q): Query<OffersQuery>,
 ) -> ApiResult<Json<OffersOut>> {
     let count = q.count.unwrap_or(3);
+    let caller_tz = q.tz.as_deref().map(parse_tz).transpose()?;
+    let said = q.preference.as_deref().unwrap_or("");
+    Ok(Json(
+        offers_for(&state, auth.tenant, &q.practice_area, said, caller_tz, count).await?,
+    ))
+}
+
+/// Two or three options for what a caller said: the HTTP route and the
+/// intake agent both come through here. `caller_tz` defaults to the firm's.
+pub async fn offers_for(
+    state: &AppState,
+    tenant: TenantId,
+    practice_area: &str,
+    said: &str,
+    caller_tz: Option<Tz>,
+    count: usize,
+) -> ApiResult<OffersOut> {
     if !(2..=3).contains(&count) {
         return Err(ParseError::new("count", "must be 2 or 3").into());
     }
-    let said = q.preference.as_deref().unwrap_or("").trim();
+    let said = said.trim();
     if said.chars().count() > 200 {
         return Err(ParseError::new("preference", "must be at most 200 characters").into());
     }
-    let area = parse_area(&q.practice_area)?;
-    let cal = Calendar::load(&state, auth.tenant, &area).await?;
-    let caller_tz = q.tz.as_deref().map(parse_tz).transpose()?.unwrap_or(cal.tz);
+    let area = parse_area(practice_area)?;
+    let cal = Calendar::load(state, tenant, &area).await?;
+    let caller_tz = caller_tz.unwrap_or(cal.tz);
     let now = Utc::now();
     let horizon = cal
         .attorneys
@@ -390,19 +407,12 @@ pub async fn offers(
         .unwrap_or(1)
         .min(MAX_WINDOW_DAYS);
     let slots = cal
-        .open_slots(
-            &state,
-            auth.tenant,
-            None,
-            now,
-            now + Duration::days(horizon),
-            now,
-        )
+        .open_slots(state, tenant, None, now, now + Duration::days(horizon), now)
         .await?;
     // Days and times the caller names are in the caller's own zone.
     let preference = hermes_scheduling::Preference::parse(said, now, caller_tz);
     let picked = hermes_scheduling::offers(&slots, &preference, now, caller_tz, count);
-    Ok(Json(OffersOut {
+    Ok(OffersOut {
         matched_preference: picked.matched_preference,
         time_zone: caller_tz.name().to_owned(),
         options: picked
@@ -413,7 +423,7 @@ pub async fn offers(
                 ..cal.slot_out(&o.slot, caller_tz)
             })
             .collect(),
-    }))
+    })
 }
 
 // --- holds and bookings ------------------------------------------------------
@@ -534,24 +544,49 @@ pub async fn create_hold(
     Json(req): Json<HoldRequest>,
 ) -> ApiResult<(StatusCode, Json<BookingOut>)> {
     let seconds = req.hold_seconds.unwrap_or(DEFAULT_HOLD_SECONDS);
+    let audit = auth.audit(&client, "hold.create");
+    let b = hold_slot(
+        &state,
+        auth.tenant,
+        req.attorney_id,
+        &req.practice_area,
+        req.start,
+        seconds,
+        audit,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json((&b).into())))
+}
+
+/// Holds a slot for `seconds`: the HTTP route and the intake agent both
+/// come through here.
+pub async fn hold_slot(
+    state: &AppState,
+    tenant: TenantId,
+    attorney_id: Uuid,
+    practice_area: &str,
+    start: DateTime<Utc>,
+    seconds: u32,
+    audit: hermes_store::AuditEvent,
+) -> ApiResult<Booking> {
     if !(1..=900).contains(&seconds) {
         return Err(ParseError::new("hold_seconds", "must be 1 to 900").into());
     }
-    let area = parse_area(&req.practice_area)?;
-    let cal = Calendar::load(&state, auth.tenant, &area).await?;
-    let attorney = cal.attorney(req.attorney_id)?;
-    let (end, blocked) = cal.span(attorney, req.start);
+    let area = parse_area(practice_area)?;
+    let cal = Calendar::load(state, tenant, &area).await?;
+    let attorney = cal.attorney(attorney_id)?;
+    let (end, blocked) = cal.span(attorney, start);
     let now = Utc::now();
-    let check = cal.check(attorney.id, req.start, now);
-    let b = state
+    let check = cal.check(attorney.id, start, now);
+    Ok(state
         .store
-        .scoped(auth.tenant)
+        .scoped(tenant)
         .create_booking(
             &NewBooking {
                 id: Uuid::now_v7(),
                 attorney_id: attorney.id,
                 practice_area: area.to_string(),
-                starts_at: req.start,
+                starts_at: start,
                 ends_at: end,
                 blocked_until: blocked,
                 status: BookingStatus::Held,
@@ -561,10 +596,35 @@ pub async fn create_hold(
             },
             now,
             &check,
-            auth.audit(&client, "hold.create"),
+            audit,
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json((&b).into())))
+        .await?)
+}
+
+/// Books a held slot (tentative while `review` is open).
+pub async fn book_hold(
+    state: &AppState,
+    tenant: TenantId,
+    hold: Uuid,
+    review: Option<Uuid>,
+    contact: BookingContact,
+    audit: hermes_store::AuditEvent,
+) -> ApiResult<Booking> {
+    state
+        .store
+        .scoped(tenant)
+        .update_booking(
+            hold,
+            &BookingChange::FromHold {
+                conflict_review_id: review,
+                contact,
+            },
+            Utc::now(),
+            &|_: &[Booking]| Ok(()),
+            audit,
+        )
+        .await
+        .map_err(ApiError::store_for("hold"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
