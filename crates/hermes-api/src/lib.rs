@@ -22,6 +22,7 @@
 //! document repeats as the operation's security scope (a test checks every
 //! operation × every role against the permission table).
 
+pub mod agent;
 pub mod auth;
 pub mod client;
 pub mod conflict_index;
@@ -171,10 +172,17 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             routes::scheduling::get_booking,
             routes::scheduling::update_booking
         ))
+        .routes(routes!(routes::intakes::list_intakes))
+        .routes(routes!(
+            routes::intakes::get_intake,
+            routes::intakes::correct_intake
+        ))
         .layer(from_fn_with_state(state.clone(), auth::protect));
 
     let well_known = OpenApiRouter::new()
         .routes(routes!(routes::system::jwks))
+        .routes(routes!(routes::conversations::start))
+        .routes(routes!(routes::conversations::message))
         .layer(from_fn_with_state(
             state.clone(),
             ratelimit::anonymous_routes,

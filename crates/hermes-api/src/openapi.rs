@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         (name = "attorneys", description = "Attorneys and their consultation calendars"),
         (name = "conflicts", description = "The parties index, conflict checks and the review queue"),
         (name = "scheduling", description = "Availability, holds, bookings and invitations"),
+        (name = "intake", description = "The intake agent's text channel and the intakes it records"),
         (name = "system", description = "Health, readiness, metrics"),
     )
 )]

@@ -19,5 +19,5 @@ pub mod token;
 
 pub use keys::{KeyError, KeyRing};
 pub use password::{PasswordHasher, PasswordParams, generate_password};
-pub use secret::{ApiKeySecret, RefreshSecret};
+pub use secret::{ApiKeySecret, ConversationSecret, RefreshSecret};
 pub use token::{AccessClaims, TokenConfig, TokenError, Tokens, VerifiedAccess};

@@ -99,9 +99,75 @@ impl ApiKeySecret {
     }
 }
 
+/// A text conversation's token, handed to the caller's client (a website
+/// chat widget) when the conversation starts: `hcv_<tenant>_<intake>_<43
+/// base64url chars>`. Whoever holds it can continue that conversation and
+/// nothing else; only its hash is stored, on the intake.
+#[derive(Clone)]
+pub struct ConversationSecret {
+    pub token: String,
+    pub hash: String,
+}
+
+impl ConversationSecret {
+    const PREFIX: &'static str = "hcv_";
+
+    pub fn generate(tenant: TenantId, intake: Uuid) -> Self {
+        let token = format!(
+            "{}{}_{}_{}",
+            Self::PREFIX,
+            tenant.as_uuid().simple(),
+            intake.simple(),
+            random_part()
+        );
+        let hash = hash_secret(&token);
+        Self { token, hash }
+    }
+
+    /// The tenant, the intake and the hash to compare, or `None` if `raw`
+    /// is not shaped like a conversation token.
+    pub fn parse(raw: &str) -> Option<(TenantId, Uuid, String)> {
+        let rest = raw.strip_prefix(Self::PREFIX)?;
+        let (tenant, rest) = rest.split_once('_')?;
+        let (intake, secret) = rest.split_once('_')?;
+        if tenant.len() != 32 || intake.len() != 32 || secret.len() != 43 {
+            return None;
+        }
+        if !secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return None;
+        }
+        let tenant = TenantId::from_uuid(Uuid::try_parse(tenant).ok()?);
+        let intake = Uuid::try_parse(intake).ok()?;
+        Some((tenant, intake, hash_secret(raw)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conversation_round_trip() {
+        let (t, i) = (TenantId::new(), Uuid::now_v7());
+        let s = ConversationSecret::generate(t, i);
+        assert!(s.token.starts_with("hcv_"));
+        assert_eq!(
+            ConversationSecret::parse(&s.token),
+            Some((t, i, s.hash.clone()))
+        );
+        assert_eq!(
+            ConversationSecret::parse(&s.token[..s.token.len() - 1]),
+            None
+        );
+        assert_eq!(ConversationSecret::parse("hcv_x_y_z"), None);
+        assert_eq!(
+            ConversationSecret::parse(&s.token.replace("hcv_", "hrt_")),
+            None
+        );
+    }
 
     #[test]
     fn refresh_round_trip() {

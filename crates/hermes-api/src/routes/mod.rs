@@ -8,6 +8,8 @@ pub mod attorneys;
 pub mod audit;
 pub mod auth;
 pub mod conflicts;
+pub mod conversations;
+pub mod intakes;
 pub mod me;
 pub mod parties;
 pub mod scheduling;

@@ -374,7 +374,15 @@ pub async fn offers(
     let caller_tz = q.tz.as_deref().map(parse_tz).transpose()?;
     let said = q.preference.as_deref().unwrap_or("");
     Ok(Json(
-        offers_for(&state, auth.tenant, &q.practice_area, said, caller_tz, count).await?,
+        offers_for(
+            &state,
+            auth.tenant,
+            &q.practice_area,
+            said,
+            caller_tz,
+            count,
+        )
+        .await?,
     ))
 }
 

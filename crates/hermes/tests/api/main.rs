@@ -11,6 +11,7 @@ mod firm_settings;
 mod health;
 mod helpers;
 mod hygiene;
+mod intake;
 mod ratelimit;
 mod rbac;
 mod scheduling;

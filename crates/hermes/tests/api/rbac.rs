@@ -150,6 +150,8 @@ async fn only_sign_in_and_public_documents_are_unauthenticated() {
     let expected: BTreeSet<String> = [
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/refresh",
+        "POST /api/v1/tenants/{slug}/conversations",
+        "POST /api/v1/conversations/{conversation_id}/messages",
         "GET /.well-known/jwks.json",
         "GET /healthz",
         "GET /readyz",

@@ -1,0 +1,1129 @@
+//! The dialogue policy: caller events in, agent actions out.
+//!
+//! `Engine::on_event` is the whole agent, minus its ears, mouth and hands:
+//! it never does I/O. It returns [`Action`]s (say this, check these parties
+//! for conflicts, find slots, hold, book, escalate, transfer, save, end),
+//! and whoever runs it — the text channel, the voice pipeline, a test —
+//! carries them out and feeds the results back as [`Event`]s. That keeps
+//! the policy deterministic and testable line by line, and keeps language
+//! models out of decisions: a model may later phrase a reply, but the order
+//! (disclosures, who, topic, conflict parties, conflict check, facts,
+//! scheduling, wrap-up) is fixed here.
+//!
+//! Invariants, each tested:
+//! - the opening disclosures are said before anything else, whatever the
+//!   caller says first;
+//! - no fact about the matter is asked before the conflict check is clear
+//!   (Rule 1.18); a potential conflict ends fact-taking, and the caller is
+//!   never told why;
+//! - every utterance passes [`guardrail::check_utterance`];
+//! - "a person, please" is honoured at any point; legal questions get the
+//!   refusal and the conversation goes on; urgency is triaged on every turn.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::guardrail::{self, Verdict};
+use crate::nlu::{self, YesNo};
+use crate::practice;
+use crate::questions::{AnswerKind, Question, QuestionSet};
+use crate::record::*;
+use crate::urgency::{self, Urgency};
+
+/// What the agent knows about the firm it answers for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Firm {
+    /// The name as spoken.
+    pub name: String,
+    pub tz: Tz,
+    /// Two-letter state for referrals, if known.
+    pub state: Option<String>,
+    /// Practice areas the firm takes: key and spoken name.
+    pub areas: Vec<(String, String)>,
+    pub question_sets: Vec<QuestionSet>,
+    /// Whether the office is open now (business hours, no closure).
+    pub open_now: bool,
+    pub after_hours: AfterHours,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterHours {
+    Book,
+    TakeMessage,
+    EscalateUrgentOnly,
+}
+
+/// A consultation option as the scheduler offered it; `id` is opaque to
+/// the engine and handed back in `Hold`/`Book`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotOption {
+    pub id: String,
+    pub spoken: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Start,
+    Caller {
+        text: String,
+    },
+    Silence,
+    HungUp,
+    ConflictChecked {
+        status: String,
+        review_id: Option<String>,
+    },
+    OffersFound {
+        options: Vec<SlotOption>,
+        matched_preference: bool,
+    },
+    Held {
+        ok: bool,
+    },
+    Booked {
+        id: String,
+        tentative: bool,
+    },
+    BookingFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    Say {
+        text: String,
+    },
+    SetRecording {
+        on: bool,
+    },
+    CheckConflicts {
+        parties: Vec<MatterParty>,
+    },
+    FindOffers {
+        practice_area: String,
+        preference: String,
+    },
+    Hold {
+        option: String,
+    },
+    Book {
+        option: String,
+        review_id: Option<String>,
+    },
+    Escalate {
+        level: Urgency,
+        reasons: Vec<String>,
+    },
+    TransferToPerson,
+    /// Persist the intake now.
+    Save,
+    End {
+        status: IntakeStatus,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+enum Stage {
+    NotStarted,
+    Consent,
+    Name,
+    Spelling,
+    Phone,
+    ConfirmPhone,
+    Email,
+    Voicemail,
+    ForWhom,
+    Topic,
+    ConfirmArea { key: String },
+    ConflictQuestion { index: usize },
+    AwaitConflict,
+    Fact { index: usize },
+    Preference,
+    AwaitOffers,
+    Choose { options: Vec<SlotOption> },
+    AwaitHold { option: SlotOption },
+    AwaitBooking { option: SlotOption },
+    AnythingElse,
+    Done,
+}
+
+/// The agent for one conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Engine {
+    firm: Firm,
+    stage: Stage,
+    attempts: u8,
+    silences: u8,
+    escalated: Option<Urgency>,
+    pub intake: Intake,
+}
+
+const MAX_ATTEMPTS: u8 = 2;
+
+impl Engine {
+    pub fn new(firm: Firm) -> Self {
+        Engine {
+            firm,
+            stage: Stage::NotStarted,
+            attempts: 0,
+            silences: 0,
+            escalated: None,
+            intake: Intake::default(),
+        }
+    }
+
+    /// Whether the conversation is over.
+    pub fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// A short name for the current step, for clients and logs.
+    pub fn stage_name(&self) -> &'static str {
+        match &self.stage {
+            Stage::NotStarted => "not_started",
+            Stage::Consent => "consent",
+            Stage::Name | Stage::Spelling => "name",
+            Stage::Phone | Stage::ConfirmPhone => "phone",
+            Stage::Email => "email",
+            Stage::Voicemail => "voicemail",
+            Stage::ForWhom => "for_whom",
+            Stage::Topic | Stage::ConfirmArea { .. } => "practice_area",
+            Stage::ConflictQuestion { .. } | Stage::AwaitConflict => "conflict_check",
+            Stage::Fact { .. } => "facts",
+            Stage::Preference
+            | Stage::AwaitOffers
+            | Stage::Choose { .. }
+            | Stage::AwaitHold { .. }
+            | Stage::AwaitBooking { .. } => "scheduling",
+            Stage::AnythingElse => "wrap_up",
+            Stage::Done => "done",
+        }
+    }
+
+    pub fn on_event(&mut self, at: DateTime<Utc>, event: Event) -> Vec<Action> {
+        let mut out = Out::default();
+        if self.stage == Stage::Done {
+            return Vec::new();
+        }
+        match event {
+            Event::Start => self.start(&mut out),
+            Event::Caller { text } => {
+                self.silences = 0;
+                self.intake.transcript.push(Turn {
+                    at,
+                    speaker: Speaker::Caller,
+                    text: text.clone(),
+                });
+                self.caller(&mut out, at, &text);
+            }
+            Event::Silence => {
+                self.silences += 1;
+                if self.silences >= 2 {
+                    self.finish(&mut out, IntakeStatus::Abandoned);
+                } else {
+                    out.say("Are you still there?");
+                    self.prompt(&mut out);
+                }
+            }
+            Event::HungUp => self.finish(&mut out, IntakeStatus::Abandoned),
+            Event::ConflictChecked { status, review_id } => {
+                self.conflict_checked(&mut out, status, review_id)
+            }
+            Event::OffersFound {
+                options,
+                matched_preference,
+            } => self.offers_found(&mut out, options, matched_preference),
+            Event::Held { ok } => self.held(&mut out, ok),
+            Event::Booked { id, tentative } => self.booked(&mut out, id, tentative),
+            Event::BookingFailed => {
+                out.say("I'm sorry, that time was just taken.");
+                self.go(&mut out, Stage::Preference);
+            }
+        }
+        out.finish(self, at)
+    }
+
+    // --- steps ------------------------------------------------------------
+
+    fn start(&mut self, out: &mut Out) {
+        out.say(&format!(
+            "Thank you for calling {}. I'm the firm's automated assistant, not a lawyer, and I can't give legal advice. \
+             Speaking with me doesn't create an attorney-client relationship unless the firm agrees in writing.",
+            self.firm.name
+        ));
+        self.go(out, Stage::Consent);
+    }
+
+    fn caller(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str) {
+        if self.stage == Stage::NotStarted {
+            // The disclosures come first, whatever the caller said.
+            self.start(out);
+            return;
+        }
+        self.triage(out, at, text);
+        if self.stage == Stage::Done {
+            return;
+        }
+        if nlu::wants_human(text) {
+            self.hand_to_person(out);
+            return;
+        }
+        let free_text = matches!(self.stage, Stage::Topic | Stage::Fact { .. });
+        if guardrail::is_advice_request(text) {
+            out.say(guardrail::REFUSAL);
+            if !free_text {
+                self.prompt(out);
+                return;
+            }
+        }
+        if self.correction(out, text) {
+            return;
+        }
+        self.answer(out, at, text);
+    }
+
+    /// Urgency on every turn: say what the caller must hear now, escalate
+    /// once per level.
+    fn triage(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str) {
+        let today = at.with_timezone(&self.firm.tz).date_naive();
+        let dates: Vec<_> = nlu::date_time(text, at, self.firm.tz)
+            .and_then(|w| w.date)
+            .into_iter()
+            .collect();
+        let t = urgency::triage(text, &dates, today);
+        if t.reasons.is_empty() {
+            return;
+        }
+        for line in &t.say {
+            out.say(line);
+        }
+        let merged = match &self.intake.triage {
+            Some(prev) => urgency::merge(prev, &t),
+            None => t,
+        };
+        self.intake.urgency = merged.level;
+        let level = merged.level;
+        let reasons: Vec<String> = merged.reasons.iter().map(|r| format!("{r:?}")).collect();
+        self.intake.triage = Some(merged);
+        if level >= Urgency::Urgent && self.escalated.is_none_or(|e| e < level) {
+            self.escalated = Some(level);
+            out.push(Action::Escalate { level, reasons });
+            out.say("I'm flagging this as urgent so someone at the firm sees it right away.");
+        }
+    }
+
+    fn hand_to_person(&mut self, out: &mut Out) {
+        self.intake
+            .review_notes
+            .push("the caller asked for a person".into());
+        if self.firm.open_now {
+            out.say("Of course. Let me connect you with someone at the firm.");
+            out.push(Action::TransferToPerson);
+        } else {
+            out.say("The office is closed right now, but I'll make sure someone calls you back as soon as possible.");
+        }
+        self.finish(out, IntakeStatus::NeedsReview);
+    }
+
+    /// "No, it's 503, not 502": a correction to the phone number, at any
+    /// point after it was given.
+    fn correction(&mut self, out: &mut Out, text: &str) -> bool {
+        let Some(prev) = self.intake.field("phone").map(str::to_owned) else {
+            return false;
+        };
+        if matches!(self.stage, Stage::Phone | Stage::ConfirmPhone) {
+            return false;
+        }
+        // Only a turn that sounds like a correction is read as one, so a
+        // date or an amount in a later answer never rewrites the number.
+        let t = nlu::normalize(text);
+        let cues = [
+            "not",
+            "wrong",
+            "last four",
+            "at the end",
+            "ends in",
+            "correct",
+            "actually",
+            "mistake",
+            "number is",
+        ];
+        if !cues.iter().any(|c| t.contains(c)) {
+            return false;
+        }
+        let Some(fixed) = nlu::phone_correction(text, &prev) else {
+            return false;
+        };
+        if fixed == prev {
+            return false;
+        }
+        self.set("phone", &fixed, 0.9);
+        out.say(&format!(
+            "Thank you, I've corrected your number to {}.",
+            read_digits(&fixed)
+        ));
+        self.prompt(out);
+        true
+    }
+
+    fn answer(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str) {
+        match self.stage.clone() {
+            Stage::NotStarted | Stage::Done => {}
+            Stage::Consent => match nlu::yes_no(text) {
+                Some(YesNo::Yes) => {
+                    self.intake.recording_consent = Some(true);
+                    out.push(Action::SetRecording { on: true });
+                    out.say("Thank you.");
+                    self.go(out, Stage::Name);
+                }
+                Some(YesNo::No) => {
+                    self.no_recording(out, "Understood, this call won't be recorded.")
+                }
+                _ => self.retry(out, |e, out| {
+                    e.no_recording(out, "I'll take that as a no; this call won't be recorded.")
+                }),
+            },
+            Stage::Name => match nlu::person_name(text) {
+                Some(n) => {
+                    self.set("name", &n.full, if n.spelled { 0.95 } else { 0.8 });
+                    if n.spelled {
+                        self.go(out, Stage::Phone);
+                    } else {
+                        self.go(out, Stage::Spelling);
+                    }
+                }
+                None => self.retry(out, |e, out| {
+                    e.flag("name");
+                    e.go(out, Stage::Phone)
+                }),
+            },
+            Stage::Spelling => {
+                match nlu::spelled_word(text) {
+                    Some(spelled) => {
+                        let full = self.intake.field("name").unwrap_or_default().to_owned();
+                        let fixed = respell_family(&full, &spelled);
+                        self.set("name", &fixed, 0.95);
+                    }
+                    None if nlu::yes_no(text) == Some(YesNo::No) => {}
+                    None => {
+                        self.flag("name");
+                    }
+                }
+                self.go(out, Stage::Phone);
+            }
+            Stage::Phone => match nlu::phone_number(text) {
+                Some(p) => {
+                    self.set("phone", &p, 0.8);
+                    self.go(out, Stage::ConfirmPhone);
+                }
+                None => self.retry(out, |e, out| {
+                    e.flag("phone");
+                    e.go(out, Stage::Email)
+                }),
+            },
+            Stage::ConfirmPhone => {
+                let prev = self.intake.field("phone").unwrap_or_default().to_owned();
+                if let Some(fixed) = nlu::phone_correction(text, &prev).filter(|f| *f != prev) {
+                    self.set("phone", &fixed, 0.9);
+                    self.go(out, Stage::ConfirmPhone);
+                    return;
+                }
+                match nlu::yes_no(text) {
+                    Some(YesNo::Yes) => {
+                        self.confirm("phone");
+                        self.go(out, Stage::Email)
+                    }
+                    _ => match nlu::phone_number(text) {
+                        Some(p) => {
+                            self.set("phone", &p, 0.8);
+                            self.go(out, Stage::ConfirmPhone)
+                        }
+                        None => self.retry(out, |e, out| {
+                            e.flag("phone");
+                            e.go(out, Stage::Email)
+                        }),
+                    },
+                }
+            }
+            Stage::Email => {
+                if let Some(e) = nlu::email(text) {
+                    self.set("email", &e, 0.8);
+                    out.say(&format!("I have {}.", e));
+                    self.go(out, Stage::Voicemail);
+                } else if nlu::yes_no(text) == Some(YesNo::No) {
+                    self.go(out, Stage::Voicemail);
+                } else {
+                    self.retry(out, |e, out| e.go(out, Stage::Voicemail));
+                }
+            }
+            Stage::Voicemail => match nlu::yes_no(text) {
+                Some(YesNo::Yes) => {
+                    self.set("voicemail_ok", "yes", 0.9);
+                    self.go(out, Stage::ForWhom)
+                }
+                Some(YesNo::No) => {
+                    self.set("voicemail_ok", "no", 0.9);
+                    self.go(out, Stage::ForWhom)
+                }
+                _ => self.retry(out, |e, out| {
+                    // Unknown means no: a message could reach the wrong ears.
+                    e.set("voicemail_ok", "no", 0.3);
+                    e.flag("voicemail_ok");
+                    e.go(out, Stage::ForWhom)
+                }),
+            },
+            Stage::ForWhom => {
+                let t = nlu::normalize(text);
+                let words: Vec<&str> = t.split_whitespace().collect();
+                let for_other = [
+                    "behalf",
+                    "someone",
+                    "somebody",
+                    "for my",
+                    "for a friend",
+                    "for her",
+                    "for him",
+                    "for them",
+                ]
+                .iter()
+                .any(|k| t.contains(k));
+                let for_self = !for_other
+                    && (words.contains(&"myself")
+                        || words.contains(&"me")
+                        || t.starts_with("i am")
+                        || t.starts_with("i'm")
+                        || nlu::yes_no(text) == Some(YesNo::Yes));
+                let value = if for_self {
+                    "self".to_owned()
+                } else {
+                    text.trim().to_owned()
+                };
+                self.set(
+                    "for_whom",
+                    &value,
+                    if for_self || for_other { 0.8 } else { 0.5 },
+                );
+                self.go(out, Stage::Topic);
+            }
+            Stage::Topic => self.topic(out, text),
+            Stage::ConfirmArea { key } => match nlu::yes_no(text) {
+                Some(YesNo::Yes) => self.area_confirmed(out, key),
+                Some(YesNo::No) => {
+                    out.say("Sorry about that.");
+                    self.go(out, Stage::Topic)
+                }
+                _ => {
+                    // An answer that names the area again counts.
+                    let top = practice::classify(text).into_iter().next();
+                    match top {
+                        Some(a) if a.key == key => self.area_confirmed(out, key),
+                        _ => self.topic(out, text),
+                    }
+                }
+            },
+            Stage::ConflictQuestion { index } => {
+                let q = self.conflict_questions().get(index).cloned();
+                if let Some(q) = q {
+                    if let Some(name) = party_name(text) {
+                        self.set(&q.id, &name, 0.8);
+                        self.intake.parties.push(MatterParty {
+                            name,
+                            role: "adverse".into(),
+                        });
+                    } else {
+                        self.set(&q.id, text.trim(), 0.5);
+                    }
+                }
+                if index + 1 < self.conflict_questions().len() {
+                    self.go(out, Stage::ConflictQuestion { index: index + 1 });
+                } else {
+                    self.check_conflicts(out);
+                }
+            }
+            Stage::AwaitConflict
+            | Stage::AwaitOffers
+            | Stage::AwaitHold { .. }
+            | Stage::AwaitBooking { .. } => {
+                out.say("One moment, please.");
+            }
+            Stage::Fact { index } => {
+                let Some(q) = self.fact_questions().get(index).cloned() else {
+                    self.after_facts(out);
+                    return;
+                };
+                match parse_answer(&q, text, at, self.firm.tz) {
+                    Some((v, c)) => {
+                        self.set(&q.id, &v, c);
+                        self.next_fact(out, index);
+                    }
+                    None => self.retry(out, move |e, out| {
+                        e.set(&q.id, "", 0.0);
+                        e.flag(&q.id);
+                        e.next_fact(out, index)
+                    }),
+                }
+            }
+            Stage::Preference => {
+                let area = self.intake.practice_area.clone().unwrap_or_default();
+                out.push(Action::FindOffers {
+                    practice_area: area,
+                    preference: text.trim().to_owned(),
+                });
+                self.stage = Stage::AwaitOffers;
+            }
+            Stage::Choose { options } => match choose(text, &options) {
+                Some(o) => {
+                    out.push(Action::Hold {
+                        option: o.id.clone(),
+                    });
+                    self.stage = Stage::AwaitHold { option: o };
+                }
+                None if nlu::yes_no(text) == Some(YesNo::No) => {
+                    out.say("No problem. What other day or time would suit you?");
+                    self.stage = Stage::Preference;
+                    self.attempts = 0;
+                }
+                None => self.retry(out, |e, out| e.go(out, Stage::Preference)),
+            },
+            Stage::AnythingElse => {
+                out.say("Thank you for calling. Goodbye.");
+                let status = if self.intake.review_notes.is_empty()
+                    && !self.intake.fields.values().any(|f| f.flagged)
+                {
+                    IntakeStatus::Completed
+                } else {
+                    IntakeStatus::NeedsReview
+                };
+                self.finish(out, status);
+            }
+        }
+    }
+
+    fn topic(&mut self, out: &mut Out, text: &str) {
+        self.set("topic", text.trim(), 0.6);
+        let scores = practice::classify(text);
+        let Some(top) = scores.first().filter(|s| s.score >= 0.3) else {
+            return self.retry(out, |e, out| {
+                e.intake.review_notes.push("practice area unclear".into());
+                e.flag("topic");
+                e.offer_areas(out)
+            });
+        };
+        match self.firm.areas.iter().find(|(k, _)| k == top.key) {
+            Some((key, name)) => {
+                let key = key.clone();
+                out.say(&format!(
+                    "It sounds like this is about {}. Is that right?",
+                    name.to_lowercase()
+                ));
+                self.stage = Stage::ConfirmArea { key };
+                self.attempts = 0;
+            }
+            None => self.decline(out),
+        }
+    }
+
+    fn offer_areas(&mut self, out: &mut Out) {
+        let names: Vec<String> = self
+            .firm
+            .areas
+            .iter()
+            .map(|(_, n)| n.to_lowercase())
+            .collect();
+        out.say(&format!(
+            "The firm handles {}. Which of these is closest to your situation?",
+            join_or(&names)
+        ));
+        self.stage = Stage::Topic;
+        self.attempts = 0;
+    }
+
+    fn decline(&mut self, out: &mut Out) {
+        out.say(&format!(
+            "I'm sorry, that isn't something this firm handles. {}",
+            practice::referral_suggestion(self.firm.state.as_deref())
+        ));
+        out.say("Thank you for calling, and I hope you find the help you need. Goodbye.");
+        self.finish(out, IntakeStatus::Declined);
+    }
+
+    fn area_confirmed(&mut self, out: &mut Out, key: String) {
+        self.intake.practice_area = Some(key);
+        out.say("Thank you. Before you tell me more, I need to check that the firm has no conflict of interest.");
+        if self.conflict_questions().is_empty() {
+            self.check_conflicts(out);
+        } else {
+            self.go(out, Stage::ConflictQuestion { index: 0 });
+        }
+    }
+
+    fn check_conflicts(&mut self, out: &mut Out) {
+        let mut parties = vec![];
+        if let Some(name) = self.intake.field("name") {
+            parties.push(MatterParty {
+                name: name.to_owned(),
+                role: "client".into(),
+            });
+        }
+        parties.extend(self.intake.parties.iter().cloned());
+        out.say("Thank you. One moment while I check that.");
+        out.push(Action::CheckConflicts { parties });
+        self.stage = Stage::AwaitConflict;
+    }
+
+    fn conflict_checked(&mut self, out: &mut Out, status: String, review_id: Option<String>) {
+        if self.stage != Stage::AwaitConflict {
+            return;
+        }
+        self.intake.conflict = Some(ConflictOutcome {
+            status: status.clone(),
+            review_id,
+        });
+        if status == "clear" {
+            out.say("Thank you, that's all clear.");
+            if self.fact_questions().is_empty() {
+                self.after_facts(out);
+            } else {
+                self.go(out, Stage::Fact { index: 0 });
+            }
+        } else {
+            // Rule 1.18: no more facts; never say why.
+            self.intake
+                .review_notes
+                .push(format!("conflict check: {status}"));
+            out.say(
+                "Thank you. Someone from the firm will need to follow up with you personally before we go further, \
+                 and they'll call you back at the number you gave me.",
+            );
+            self.go(out, Stage::AnythingElse);
+        }
+    }
+
+    fn next_fact(&mut self, out: &mut Out, index: usize) {
+        if index + 1 < self.fact_questions().len() {
+            self.go(out, Stage::Fact { index: index + 1 });
+        } else {
+            self.after_facts(out);
+        }
+    }
+
+    fn after_facts(&mut self, out: &mut Out) {
+        let booking_allowed = self.firm.open_now
+            || match self.firm.after_hours {
+                AfterHours::Book => true,
+                AfterHours::TakeMessage => false,
+                AfterHours::EscalateUrgentOnly => false,
+            };
+        if booking_allowed {
+            self.go(out, Stage::Preference);
+        } else {
+            out.say("The office is closed right now, so I've taken down your details and someone will call you back to arrange a consultation.");
+            self.go(out, Stage::AnythingElse);
+        }
+    }
+
+    fn offers_found(&mut self, out: &mut Out, options: Vec<SlotOption>, matched: bool) {
+        if self.stage != Stage::AwaitOffers {
+            return;
+        }
+        if options.is_empty() {
+            self.intake
+                .review_notes
+                .push("no consultation slot found".into());
+            out.say("I couldn't find an open time right now; someone from the firm will call you to arrange one.");
+            self.go(out, Stage::AnythingElse);
+            return;
+        }
+        let spoken: Vec<String> = options.iter().map(|o| o.spoken.clone()).collect();
+        let lead = if matched {
+            "I have"
+        } else {
+            "I don't have that exactly, but I have"
+        };
+        out.say(&format!(
+            "{lead} {}. Which works best for you?",
+            join_or(&spoken)
+        ));
+        self.stage = Stage::Choose { options };
+        self.attempts = 0;
+    }
+
+    fn held(&mut self, out: &mut Out, ok: bool) {
+        let Stage::AwaitHold { option } = self.stage.clone() else {
+            return;
+        };
+        if ok {
+            let review = self
+                .intake
+                .conflict
+                .as_ref()
+                .and_then(|c| c.review_id.clone());
+            out.push(Action::Book {
+                option: option.id.clone(),
+                review_id: review,
+            });
+            self.stage = Stage::AwaitBooking { option };
+        } else {
+            out.say("I'm sorry, that time was just taken.");
+            self.go(out, Stage::Preference);
+        }
+    }
+
+    fn booked(&mut self, out: &mut Out, id: String, tentative: bool) {
+        let Stage::AwaitBooking { option } = self.stage.clone() else {
+            return;
+        };
+        self.intake.booking = Some(BookingRecord {
+            id,
+            spoken: option.spoken.clone(),
+            tentative,
+        });
+        out.say(&format!("You're booked for {}.", option.spoken));
+        self.wrap_up(out);
+    }
+
+    fn wrap_up(&mut self, out: &mut Out) {
+        let mut parts = Vec::new();
+        if let Some(n) = self.intake.field("name") {
+            parts.push(format!("your name is {n}"));
+        }
+        if let Some(p) = self.intake.field("phone") {
+            parts.push(format!("we can reach you at {}", read_digits(p)));
+        }
+        if let Some(b) = &self.intake.booking {
+            parts.push(format!("your consultation is {}", b.spoken));
+        }
+        if !parts.is_empty() {
+            out.say(&format!("To confirm: {}.", parts.join(", ")));
+        }
+        out.say("An attorney will review what you've told me before the consultation.");
+        self.go(out, Stage::AnythingElse);
+    }
+
+    fn no_recording(&mut self, out: &mut Out, line: &str) {
+        self.intake.recording_consent = Some(false);
+        out.push(Action::SetRecording { on: false });
+        out.say(line);
+        self.go(out, Stage::Name);
+    }
+
+    // --- plumbing ---------------------------------------------------------------
+
+    fn conflict_questions(&self) -> Vec<Question> {
+        self.set_for_area()
+            .map(|s| s.conflict_questions.clone())
+            .unwrap_or_default()
+    }
+
+    fn fact_questions(&self) -> Vec<Question> {
+        self.set_for_area()
+            .map(|s| s.fact_questions.clone())
+            .unwrap_or_default()
+    }
+
+    fn set_for_area(&self) -> Option<&QuestionSet> {
+        let area = self.intake.practice_area.as_deref()?;
+        self.firm
+            .question_sets
+            .iter()
+            .find(|s| s.practice_area == area)
+    }
+
+    fn set(&mut self, id: &str, value: &str, confidence: f32) {
+        let source_turn = self.intake.transcript.len().saturating_sub(1);
+        self.intake.fields.insert(
+            id.to_owned(),
+            Field {
+                value: value.to_owned(),
+                confidence,
+                source_turn,
+                flagged: false,
+            },
+        );
+    }
+
+    fn confirm(&mut self, id: &str) {
+        if let Some(f) = self.intake.fields.get_mut(id) {
+            f.confidence = f.confidence.max(0.95);
+        }
+    }
+
+    fn flag(&mut self, id: &str) {
+        let source_turn = self.intake.transcript.len().saturating_sub(1);
+        self.intake
+            .fields
+            .entry(id.to_owned())
+            .or_insert(Field {
+                value: String::new(),
+                confidence: 0.0,
+                source_turn,
+                flagged: true,
+            })
+            .flagged = true;
+    }
+
+    /// Ask again once; after two failed attempts, `give_up`.
+    fn retry(&mut self, out: &mut Out, give_up: impl FnOnce(&mut Self, &mut Out)) {
+        self.attempts += 1;
+        if self.attempts >= MAX_ATTEMPTS {
+            self.attempts = 0;
+            give_up(self, out);
+        } else {
+            out.say("Sorry, I didn't quite catch that.");
+            self.prompt(out);
+        }
+    }
+
+    fn go(&mut self, out: &mut Out, stage: Stage) {
+        self.stage = stage;
+        self.attempts = 0;
+        self.prompt(out);
+    }
+
+    /// Says the current step's question.
+    fn prompt(&mut self, out: &mut Out) {
+        let line = match &self.stage {
+            Stage::Consent => "May I record this call for the firm's records? You can say yes or no.".to_owned(),
+            Stage::Name => "May I have your full name, please?".to_owned(),
+            Stage::Spelling => "Could you spell your last name for me?".to_owned(),
+            Stage::Phone => "What's the best phone number to reach you?".to_owned(),
+            Stage::ConfirmPhone => format!(
+                "I have {}. Is that right?",
+                read_digits(self.intake.field("phone").unwrap_or_default())
+            ),
+            Stage::Email => "Do you have an email address you'd like to give us? You can say no.".to_owned(),
+            Stage::Voicemail => "Is it okay for the firm to leave a voicemail or send a text message to that number?".to_owned(),
+            Stage::ForWhom => "Are you calling for yourself, or on behalf of someone else?".to_owned(),
+            Stage::Topic => "In a sentence or two, what is your legal matter about? Please don't go into details yet.".to_owned(),
+            Stage::ConfirmArea { key } => format!(
+                "Just to confirm, is this about {}?",
+                self.firm.areas.iter().find(|(k, _)| k == key).map_or(key.as_str(), |(_, n)| n).to_lowercase()
+            ),
+            Stage::ConflictQuestion { index } => self
+                .conflict_questions()
+                .get(*index)
+                .map_or_else(String::new, |q| q.prompt.clone()),
+            Stage::Fact { index } => self
+                .fact_questions()
+                .get(*index)
+                .map_or_else(String::new, |q| q.prompt.clone()),
+            Stage::Preference => "When would be a good time for a consultation? For example, a weekday morning, or as soon as possible.".to_owned(),
+            Stage::Choose { options } => {
+                let spoken: Vec<String> = options.iter().map(|o| o.spoken.clone()).collect();
+                format!("The options are {}. Which would you like?", join_or(&spoken))
+            }
+            Stage::AnythingElse => "Is there anything else I can help you with today?".to_owned(),
+            _ => String::new(),
+        };
+        if !line.is_empty() {
+            out.say(&line);
+        }
+    }
+
+    fn finish(&mut self, out: &mut Out, status: IntakeStatus) {
+        self.intake.status = status;
+        self.stage = Stage::Done;
+        out.push(Action::End { status });
+    }
+}
+
+/// Collects actions; every `Say` passes the output guardrail and lands in
+/// the transcript.
+#[derive(Default)]
+struct Out {
+    actions: Vec<Action>,
+}
+
+impl Out {
+    fn say(&mut self, text: &str) {
+        self.actions.push(Action::Say {
+            text: text.to_owned(),
+        });
+    }
+
+    fn push(&mut self, a: Action) {
+        self.actions.push(a);
+    }
+
+    fn finish(self, engine: &mut Engine, at: DateTime<Utc>) -> Vec<Action> {
+        let mut actions = Vec::with_capacity(self.actions.len() + 1);
+        for a in self.actions {
+            match a {
+                Action::Say { text } => {
+                    let text = match guardrail::check_utterance(&text) {
+                        Verdict::Allow => text,
+                        Verdict::Block { safe_reply, .. } => safe_reply,
+                    };
+                    engine.intake.transcript.push(Turn {
+                        at,
+                        speaker: Speaker::Agent,
+                        text: text.clone(),
+                    });
+                    actions.push(Action::Say { text });
+                }
+                other => actions.push(other),
+            }
+        }
+        actions.push(Action::Save);
+        actions
+    }
+}
+
+/// "+15035550100" → "5 0 3, 5 5 5, 0 1 0 0".
+fn read_digits(e164: &str) -> String {
+    let d: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
+    let d = if d.len() == 11 && d[0] == '1' {
+        &d[1..]
+    } else {
+        &d[..]
+    };
+    if d.len() == 10 {
+        let g = |r: std::ops::Range<usize>| {
+            d[r].iter()
+                .map(char::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        format!("{}, {}, {}", g(0..3), g(3..6), g(6..10))
+    } else {
+        d.iter().map(char::to_string).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Replaces the family name with its spelled form.
+fn respell_family(full: &str, spelled: &str) -> String {
+    let mut words: Vec<String> = full.split_whitespace().map(str::to_owned).collect();
+    let mut s: Vec<char> = spelled.to_lowercase().chars().collect();
+    if let Some(first) = s.first_mut() {
+        *first = first.to_ascii_uppercase();
+    }
+    let spelled: String = s.into_iter().collect();
+    if words.len() > 1 {
+        if let Some(last) = words.last_mut() {
+            *last = spelled;
+        }
+    } else {
+        words.push(spelled);
+    }
+    words.join(" ")
+}
+
+/// A party named in an answer ("the other driver was John Miller", "Acme
+/// Trucking"), or `None` for "I don't know" / "no one".
+fn party_name(text: &str) -> Option<String> {
+    let t = nlu::normalize(text);
+    if t.is_empty()
+        || matches!(nlu::yes_no(text), Some(YesNo::No | YesNo::Unsure))
+        || ["don't know", "not sure", "no one", "nobody", "none"]
+            .iter()
+            .any(|k| t.contains(k))
+    {
+        return None;
+    }
+    if let Some(n) = nlu::person_name(text) {
+        return Some(n.full);
+    }
+    let cleaned = text
+        .trim()
+        .trim_end_matches(['.', '!', '?'])
+        .trim_start_matches("it's ")
+        .trim_start_matches("It's ")
+        .trim();
+    (!cleaned.is_empty() && cleaned.len() <= 200).then(|| cleaned.to_owned())
+}
+
+/// Parses an answer to a fact question by its kind; `None` if it does not
+/// look like one.
+fn parse_answer(q: &Question, text: &str, at: DateTime<Utc>, tz: Tz) -> Option<(String, f32)> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match &q.kind {
+        AnswerKind::YesNo => nlu::yes_no(t).map(|a| {
+            let v = match a {
+                YesNo::Yes => "yes",
+                YesNo::No => "no",
+                YesNo::Unsure => "unsure",
+            };
+            (v.to_owned(), if a == YesNo::Unsure { 0.5 } else { 0.9 })
+        }),
+        AnswerKind::Date => match nlu::date_time(t, at, tz) {
+            Some(w) => w
+                .date
+                .map(|d| (d.to_string(), if w.approximate { 0.6 } else { 0.85 })),
+            None if matches!(nlu::yes_no(t), Some(YesNo::Unsure)) => Some(("unknown".into(), 0.3)),
+            None => None,
+        },
+        AnswerKind::Number => nlu::number(t).map(|n| (n.to_string(), 0.85)),
+        AnswerKind::Money => nlu::money(t).map(|c| (format!("{}.{:02}", c / 100, c % 100), 0.7)),
+        AnswerKind::Phone => nlu::phone_number(t).map(|p| (p, 0.8)),
+        AnswerKind::Email => nlu::email(t).map(|e| (e, 0.8)),
+        AnswerKind::PersonName => nlu::person_name(t)
+            .map(|n| (n.full, 0.8))
+            .or(Some((t.to_owned(), 0.5))),
+        AnswerKind::Choice(options) => {
+            let n = nlu::normalize(t);
+            options
+                .iter()
+                .find(|o| n.contains(&o.to_lowercase()))
+                .map(|o| (o.clone(), 0.85))
+        }
+        AnswerKind::Text | AnswerKind::OrganizationName => Some((t.to_owned(), 0.7)),
+    }
+}
+
+/// Which offered option the caller picked: "the first one", "the second",
+/// "the last", "Tuesday", "ten thirty".
+fn choose(text: &str, options: &[SlotOption]) -> Option<SlotOption> {
+    let t = nlu::normalize(text);
+    let ordinals: [(&[&str], usize); 3] = [
+        (&["first", "1st", "one", "earliest", "earlier"], 0),
+        (&["second", "2nd", "two", "middle"], 1),
+        (&["third", "3rd", "three"], 2),
+    ];
+    if ["last", "latest", "later one"]
+        .iter()
+        .any(|k| t.contains(k))
+    {
+        return options.last().cloned();
+    }
+    for (words, i) in ordinals {
+        if words.iter().any(|w| t.split_whitespace().any(|x| x == *w))
+            && let Some(o) = options.get(i)
+        {
+            return Some(o.clone());
+        }
+    }
+    // A word that only one option's spoken form contains ("tuesday", "10:30").
+    let words: Vec<&str> = t.split_whitespace().filter(|w| w.len() >= 3).collect();
+    let matching: Vec<&SlotOption> = options
+        .iter()
+        .filter(|o| {
+            let s = o.spoken.to_lowercase();
+            words.iter().any(|w| {
+                s.contains(w) && !["the", "and", "one", "time", "works", "that"].contains(w)
+            })
+        })
+        .collect();
+    if matching.len() == 1 {
+        return Some(matching[0].clone());
+    }
+    if options.len() == 1 && nlu::yes_no(text) == Some(YesNo::Yes) {
+        return options.first().cloned();
+    }
+    None
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        [rest @ .., last] => format!("{}, or {last}", rest.join(", ")),
+    }
+}

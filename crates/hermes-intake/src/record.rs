@@ -1,0 +1,118 @@
+//! The intake record: everything the caller said and what the agent made
+//! of it, saved after every turn so that a crash loses nothing already
+//! said.
+//!
+//! Each field keeps its value, how sure the agent is of it, and the turn it
+//! came from, so staff can see why the agent believed it and correct it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::urgency::{Triage, Urgency};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeStatus {
+    InProgress,
+    Completed,
+    /// The caller went silent or hung up; everything said so far is kept.
+    Abandoned,
+    /// A person must look: a potential conflict, fields the agent could not
+    /// get, a caller who asked for a person.
+    NeedsReview,
+    /// The firm does not handle the matter; the caller was referred.
+    Declined,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    Agent,
+    Caller,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    pub at: DateTime<Utc>,
+    pub speaker: Speaker,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub value: String,
+    /// 0 to 1.
+    pub confidence: f32,
+    /// Index into the transcript of the caller turn it came from.
+    pub source_turn: usize,
+    /// The agent could not get it after two tries, or a person should
+    /// check it.
+    pub flagged: bool,
+}
+
+/// A party of the matter, for the conflict check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatterParty {
+    pub name: String,
+    /// `client`, `adverse` or `related`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictOutcome {
+    /// `clear`, `potential` or `conflict`.
+    pub status: String,
+    pub review_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRecord {
+    pub id: String,
+    pub spoken: String,
+    pub tentative: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intake {
+    pub status: IntakeStatus,
+    pub transcript: Vec<Turn>,
+    /// By field id: `name`, `phone`, `email`, `voicemail_ok`, `for_whom`,
+    /// then the practice area's question ids.
+    pub fields: BTreeMap<String, Field>,
+    pub practice_area: Option<String>,
+    pub parties: Vec<MatterParty>,
+    pub urgency: Urgency,
+    pub triage: Option<Triage>,
+    pub conflict: Option<ConflictOutcome>,
+    pub booking: Option<BookingRecord>,
+    /// Recording consent as the caller answered it (`None`: not asked yet).
+    pub recording_consent: Option<bool>,
+    /// Why a person should look, in plain words.
+    pub review_notes: Vec<String>,
+}
+
+impl Default for Intake {
+    fn default() -> Self {
+        Intake {
+            status: IntakeStatus::InProgress,
+            transcript: Vec::new(),
+            fields: BTreeMap::new(),
+            practice_area: None,
+            parties: Vec::new(),
+            urgency: Urgency::Routine,
+            triage: None,
+            conflict: None,
+            booking: None,
+            recording_consent: None,
+            review_notes: Vec::new(),
+        }
+    }
+}
+
+impl Intake {
+    pub fn field(&self, id: &str) -> Option<&str> {
+        self.fields.get(id).map(|f| f.value.as_str())
+    }
+}
