@@ -23,7 +23,7 @@ pub(super) const AREAS: &[Area] = &[
             ),
             (
                 1.0,
-                r"rear ended|t boned|side swiped|sideswiped|head on collision|hit and run|fender bender|ran a red light|ran the red light|ran a stop sign",
+                r"rear ended|t boned|side swiped|sideswiped|head on collision|hit and run|fender bender|ran a red light|ran the red light|ran a stop sign|(?:car|truck|bus|van|suv|driver) (?:hit|struck|crashed into|ran into|slammed into) (?:my|our|me|us)",
             ),
             (
                 1.0,
