@@ -353,16 +353,15 @@ fn converse(f: Firm, at: DateTime<Utc>, opening: &[&str], party: &str, fact: &st
     let (mut said, mut log) = (Vec::new(), Vec::new());
     let a = engine.on_event(at, Event::Start);
     world(&mut engine, at, a, &mut said, &mut log);
-    let mut feed =
-        |engine: &mut Engine, text: &str, said: &mut Vec<String>, log: &mut Vec<Action>| {
-            let a = engine.on_event(
-                at,
-                Event::Caller {
-                    text: text.to_owned(),
-                },
-            );
-            world(engine, at, a, said, log);
-        };
+    let feed = |engine: &mut Engine, text: &str, said: &mut Vec<String>, log: &mut Vec<Action>| {
+        let a = engine.on_event(
+            at,
+            Event::Caller {
+                text: text.to_owned(),
+            },
+        );
+        world(engine, at, a, said, log);
+    };
     for line in opening {
         if engine.is_done() {
             break;
