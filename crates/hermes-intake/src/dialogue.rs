@@ -268,7 +268,7 @@ impl Engine {
         if self.stage == Stage::Done {
             return;
         }
-        if nlu::wants_human(text) {
+        if nlu::wants_human(text) && !self.describing_the_matter(text) {
             self.hand_to_person(out);
             return;
         }
@@ -284,6 +284,31 @@ impl Engine {
             return;
         }
         self.answer(out, at, text);
+    }
+
+    /// "I want to talk to someone about my divorce", said when asked what
+    /// the matter is about, describes the matter; only an explicit ask for
+    /// a person ("a real person", "the receptionist") is a transfer then.
+    fn describing_the_matter(&self, text: &str) -> bool {
+        if self.stage != Stage::Topic {
+            return false;
+        }
+        let t = nlu::normalize(text);
+        let explicit = [
+            "person",
+            "human",
+            "operator",
+            "representative",
+            "receptionist",
+            "somebody real",
+            "transfer",
+        ]
+        .iter()
+        .any(|k| t.contains(k));
+        !explicit
+            && practice::classify(text)
+                .first()
+                .is_some_and(|a| a.score >= practice::CONFIDENT)
     }
 
     /// Urgency on every turn: say what the caller must hear now, escalate

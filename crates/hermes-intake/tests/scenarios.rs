@@ -845,3 +845,27 @@ fn the_engine_state_survives_a_round_trip_mid_call() {
     );
     assert_eq!(back.intake.field("name"), Some("Maria Lopez"));
 }
+
+#[test]
+fn talking_to_someone_about_the_matter_is_not_a_transfer_request() {
+    let mut script = WHO.to_vec();
+    script.push("I want to talk to someone about my divorce");
+    let r = run(&script);
+    assert!(
+        !r.actions
+            .iter()
+            .any(|a| matches!(a, Action::TransferToPerson)),
+        "{:#?}",
+        r.said
+    );
+    assert!(said(&r, "family law"), "{:#?}", r.said);
+    // An explicit ask is still honoured at the same step.
+    let mut script = WHO.to_vec();
+    script.push("I want to talk to a real person about my divorce");
+    let r = run(&script);
+    assert!(
+        r.actions
+            .iter()
+            .any(|a| matches!(a, Action::TransferToPerson))
+    );
+}
