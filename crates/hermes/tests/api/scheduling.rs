@@ -110,8 +110,17 @@ async fn slots(
 /// neighbouring slot an hour either side exists too.
 pub async fn free_starts(app: &TestApp, token: &str, attorney: &str, n: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for s in slots(app, token, attorney, 24, 24 * 4).await {
+    let all = slots(app, token, attorney, 24, 24 * 4).await;
+    // Two hours in from the window's start, so an earlier neighbour exists
+    // whatever the hour the test runs.
+    let earliest = all
+        .first()
+        .map(|s| instant(s["start"].as_str().unwrap()) + Duration::hours(2));
+    for s in all {
         let start = s["start"].as_str().unwrap();
+        if earliest.is_some_and(|e| instant(start) < e) {
+            continue;
+        }
         let hour = local(start).hour();
         let far = out
             .last()
@@ -278,10 +287,15 @@ async fn availability_shape_rules_and_time_zones() {
 
     // A booking takes its slot and its buffer: with a 15-minute buffer the
     // half hours either side go too, the hours either side stay.
+    // Away from both ends of the window, so its neighbours are in it too
+    // whatever the hour the test runs.
     let pick = firm_slots
         .iter()
         .map(|s| s["start"].as_str().unwrap())
-        .find(|s| (3..=20).contains(&local(s).hour()))
+        .find(|s| {
+            let at = instant(s);
+            at >= instant(&from) + Duration::hours(2) && at + Duration::hours(2) <= instant(&to)
+        })
         .unwrap()
         .to_owned();
     created(book_direct(&app, &cal.admin.access, &cal.attorney, &pick).await).await;
