@@ -46,6 +46,17 @@ fn parse_area(raw: &str) -> ApiResult<PracticeAreaKey> {
     Ok(PracticeAreaKey::parse(raw)?)
 }
 
+/// A stored reservation as busy time for an attorney whose buffer is now
+/// `buffer` (see [`Calendar::busy_of`] for why the end moves).
+fn as_busy(b: &Booking, buffer: Duration) -> Busy {
+    Busy {
+        attorney: b.attorney_id,
+        start: b.starts_at,
+        end: b.ends_at.max(b.blocked_until - buffer),
+        counts_toward_cap: true,
+    }
+}
+
 /// Everything the scheduler needs about a firm for one practice area.
 struct Calendar {
     tz: Tz,
@@ -124,12 +135,7 @@ impl Calendar {
             .map_or(Duration::zero(), |a| {
                 Duration::minutes(i64::from(a.attorney.buffer_minutes))
             });
-        Busy {
-            attorney: b.attorney_id,
-            start: b.starts_at,
-            end: b.ends_at.max(b.blocked_until - buffer),
-            counts_toward_cap: true,
-        }
+        as_busy(b, buffer)
     }
 
     /// The check the store runs inside its write transaction.
@@ -161,12 +167,7 @@ impl Calendar {
                         .iter()
                         .find(|(id, _)| *id == b.attorney_id)
                         .map_or(Duration::zero(), |(_, d)| *d);
-                    Busy {
-                        attorney: b.attorney_id,
-                        start: b.starts_at,
-                        end: b.ends_at.max(b.blocked_until - buffer),
-                        counts_toward_cap: true,
-                    }
+                    as_busy(b, buffer)
                 })
                 .collect();
             let q = SlotQuery {
