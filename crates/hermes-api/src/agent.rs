@@ -39,7 +39,11 @@ pub async fn firm_for(state: &AppState, tenant: TenantId, at: DateTime<Utc>) -> 
         .hours
         .unwrap_or_else(hermes_firm::Hours::default_for_new_firm);
     let profile = settings.profile.unwrap_or_default();
-    let keys: Vec<String> = areas.areas.iter().map(|a| a.key.to_string()).collect();
+    let question_sets = crate::routes::question_sets::effective_sets(state, tenant)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.set)
+        .collect();
     Ok(Firm {
         name: profile
             .spoken_name
@@ -52,10 +56,7 @@ pub async fn firm_for(state: &AppState, tenant: TenantId, at: DateTime<Utc>) -> 
             .iter()
             .map(|a| (a.key.to_string(), a.display_name().to_owned()))
             .collect(),
-        question_sets: hermes_intake::questions::default_sets()
-            .into_iter()
-            .filter(|s| keys.contains(&s.practice_area))
-            .collect(),
+        question_sets,
         open_now: hours.is_open(tz, at),
         after_hours: match hours.after_hours {
             hermes_firm::AfterHoursPolicy::Book => AfterHours::Book,
@@ -71,6 +72,8 @@ fn system(action: &'static str) -> AuditEvent {
 
 /// What one turn produced for the client.
 pub struct TurnResult {
+    /// The intake row's version after the turn.
+    pub version: i64,
     pub replies: Vec<String>,
     pub done: bool,
     pub stage: &'static str,
@@ -101,13 +104,19 @@ pub fn update_of(engine: &Engine) -> ApiResult<IntakeUpdate> {
 }
 
 /// Feeds `event` to the engine, carries out every action it returns (and
-/// the events those produce), and saves the intake.
+/// the events those produce), and saves the intake. `version` is the
+/// intake row's version the engine state was loaded at. Of two turns that
+/// race on one conversation, the first to finish is taken; the other fails
+/// with `Stale` (409) — at its checkpoint if the first has finished, else
+/// at its final save, which the first's has superseded — and its client
+/// sends it again. Nothing a 200 answered for is ever overwritten.
 pub async fn drive(
     state: &AppState,
     tenant: TenantId,
     intake_id: Uuid,
     engine: &mut Engine,
     event: Event,
+    version: i64,
 ) -> ApiResult<TurnResult> {
     let at = Utc::now();
     let store = state.store.scoped(tenant);
@@ -117,7 +126,7 @@ pub async fn drive(
     // is saved once, below: after that, the row takes no more turns.)
     if !engine.is_done() {
         store
-            .save_intake_turn(intake_id, &update_of(engine)?)
+            .checkpoint_intake_turn(intake_id, &update_of(engine)?, version)
             .await?;
     }
     let mut replies = Vec::new();
@@ -214,10 +223,12 @@ pub async fn drive(
             queue.extend(engine.on_event(Utc::now(), event));
         }
     }
-    store
-        .save_intake_turn(intake_id, &update_of(engine)?)
-        .await?;
+    let version = store
+        .save_intake_turn(intake_id, &update_of(engine)?, version)
+        .await?
+        .version;
     Ok(TurnResult {
+        version,
         replies,
         done: engine.is_done(),
         stage: engine.stage_name(),

@@ -158,6 +158,10 @@ impl From<StoreError> for ApiError {
                 code: "invalid_state",
                 message,
             },
+            StoreError::Stale => ApiError::Conflict {
+                code: "stale",
+                message: "the record changed at the same time; send the request again".into(),
+            },
             StoreError::LastAdmin => ApiError::Conflict {
                 code: "last_admin",
                 message: "the firm must keep at least one active administrator".into(),

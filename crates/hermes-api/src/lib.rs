@@ -138,6 +138,12 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             routes::settings::get_escalation,
             routes::settings::put_escalation
         ))
+        .routes(routes!(routes::question_sets::list_question_sets))
+        .routes(routes!(
+            routes::question_sets::get_question_set,
+            routes::question_sets::put_question_set,
+            routes::question_sets::delete_question_set
+        ))
         .routes(routes!(
             routes::attorneys::list_attorneys,
             routes::attorneys::create_attorney
@@ -183,6 +189,7 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::system::jwks))
         .routes(routes!(routes::conversations::start))
         .routes(routes!(routes::conversations::message))
+        .routes(routes!(routes::conversations::end))
         .layer(from_fn_with_state(
             state.clone(),
             ratelimit::anonymous_routes,

@@ -53,7 +53,7 @@ fn main() {
         let mut engine = Engine::new(firm());
         timed(&mut engine, Event::Start);
         for line in SCRIPT {
-            timed(&mut engine, Event::Caller { text: line.into() });
+            timed(&mut engine, Event::caller(line));
         }
         let mut guard = 0;
         while !engine.is_done() && guard < 60 {
@@ -64,12 +64,7 @@ fn main() {
                 "scheduling" => "the first one",
                 _ => "no that's all",
             };
-            let out = timed(
-                &mut engine,
-                Event::Caller {
-                    text: answer.into(),
-                },
-            );
+            let out = timed(&mut engine, Event::caller(answer));
             // Play the world's part untimed.
             for a in out {
                 let reply = match a {

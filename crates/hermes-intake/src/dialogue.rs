@@ -20,6 +20,8 @@
 //! - "a person, please" is honoured at any point; legal questions get the
 //!   refusal and the conversation goes on; urgency is triaged on every turn.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -28,6 +30,7 @@ use crate::guardrail::{self, Verdict};
 use crate::nlu::{self, YesNo};
 use crate::practice;
 use crate::questions::{AnswerKind, Question, QuestionSet};
+use crate::reasoning::{self, Decision, Reading, THRESHOLD};
 use crate::record::*;
 use crate::urgency::{self, Urgency};
 
@@ -55,6 +58,58 @@ pub enum AfterHours {
     EscalateUrgentOnly,
 }
 
+impl Event {
+    /// The caller said `text` (no readings beyond the local ones).
+    pub fn caller(text: impl Into<String>) -> Self {
+        Event::Caller {
+            text: text.into(),
+            readings: Readings::default(),
+        }
+    }
+}
+
+/// What the engine would like read from the caller's next turn, besides
+/// its own local understanding: the runner gathers what it can within its
+/// deadline and passes it back as [`Readings`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Wants {
+    /// Which practice area (keys and names of the firm's areas, plus the
+    /// standard ones it does not handle).
+    pub practice_area: bool,
+    /// The name of the party the current conflict question asks about.
+    pub party: bool,
+    /// How urgent the matter sounds.
+    pub urgency: bool,
+    /// The current fact question, for extraction from a free-form answer.
+    pub field: Option<Question>,
+}
+
+/// Readings gathered for one caller turn (see [`crate::reasoning`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Readings {
+    /// Practice-area keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub practice_area: Vec<Reading>,
+    /// Party names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub party: Vec<Reading>,
+    /// Urgency levels (`routine`, `soon`, `urgent`, `emergency`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urgency: Vec<Reading>,
+    /// Field values extracted from the answer, by question id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Readings {
+    pub fn is_empty(&self) -> bool {
+        self.practice_area.is_empty()
+            && self.party.is_empty()
+            && self.urgency.is_empty()
+            && self.fields.is_empty()
+    }
+}
+
 /// A consultation option as the scheduler offered it; `id` is opaque to
 /// the engine and handed back in `Hold`/`Book`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +124,11 @@ pub enum Event {
     Start,
     Caller {
         text: String,
+        /// Independent readings of this turn gathered by whoever runs the
+        /// engine (embedding model, LLM samples), for what [`Engine::wants`]
+        /// asked. Empty on the local path.
+        #[serde(default, skip_serializing_if = "Readings::is_empty")]
+        readings: Readings,
     },
     Silence,
     HungUp,
@@ -159,6 +219,9 @@ pub struct Engine {
     attempts: u8,
     silences: u8,
     escalated: Option<Urgency>,
+    /// Seeds tie-breaks in [`reasoning`], so traces replay exactly.
+    #[serde(default)]
+    seed: u64,
     pub intake: Intake,
 }
 
@@ -172,7 +235,29 @@ impl Engine {
             attempts: 0,
             silences: 0,
             escalated: None,
+            seed: 0,
             intake: Intake::default(),
+        }
+    }
+
+    /// The same engine with `seed` for its reasoning traces (the runner
+    /// derives it from the intake's id).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// What to read from the caller's next turn besides the local
+    /// extractors.
+    pub fn wants(&self) -> Wants {
+        Wants {
+            practice_area: matches!(self.stage, Stage::Topic),
+            party: matches!(self.stage, Stage::ConflictQuestion { .. }),
+            urgency: !matches!(self.stage, Stage::NotStarted | Stage::Done),
+            field: match &self.stage {
+                Stage::Fact { index } => self.fact_questions().get(*index).cloned(),
+                _ => None,
+            },
         }
     }
 
@@ -211,14 +296,14 @@ impl Engine {
         }
         match event {
             Event::Start => self.start(&mut out),
-            Event::Caller { text } => {
+            Event::Caller { text, readings } => {
                 self.silences = 0;
                 self.intake.transcript.push(Turn {
                     at,
                     speaker: Speaker::Caller,
                     text: text.clone(),
                 });
-                self.caller(&mut out, at, &text);
+                self.caller(&mut out, at, &text, &readings);
             }
             Event::Silence => {
                 self.silences += 1;
@@ -258,13 +343,13 @@ impl Engine {
         self.go(out, Stage::Consent);
     }
 
-    fn caller(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str) {
+    fn caller(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str, readings: &Readings) {
         if self.stage == Stage::NotStarted {
             // The disclosures come first, whatever the caller said.
             self.start(out);
             return;
         }
-        self.triage(out, at, text);
+        self.triage(out, at, text, &readings.urgency);
         if self.stage == Stage::Done {
             return;
         }
@@ -283,7 +368,7 @@ impl Engine {
         if self.correction(out, text) {
             return;
         }
-        self.answer(out, at, text);
+        self.answer(out, at, text, readings);
     }
 
     /// "I want to talk to someone about my divorce", said when asked what
@@ -313,13 +398,14 @@ impl Engine {
 
     /// Urgency on every turn: say what the caller must hear now, escalate
     /// once per level.
-    fn triage(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str) {
+    fn triage(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str, readings: &[Reading]) {
         let today = at.with_timezone(&self.firm.tz).date_naive();
         let dates: Vec<_> = nlu::date_time(text, at, self.firm.tz)
             .and_then(|w| w.date)
             .into_iter()
             .collect();
-        let t = urgency::triage(text, &dates, today);
+        let mut t = urgency::triage(text, &dates, today);
+        self.assess_urgency(&mut t, readings);
         if t.reasons.is_empty() {
             return;
         }
@@ -339,6 +425,44 @@ impl Engine {
             out.push(Action::Escalate { level, reasons });
             out.say("I'm flagging this as urgent so someone at the firm sees it right away.");
         }
+    }
+
+    /// Readings of the urgency may raise the level the cues found, never
+    /// lower it: a missed emergency costs more than a person's glance.
+    fn assess_urgency(&mut self, t: &mut urgency::Triage, readings: &[Reading]) {
+        if readings.is_empty() {
+            return;
+        }
+        let local = snake(&t.level);
+        if readings
+            .iter()
+            .all(|r| r.value.as_deref() == Some(local.as_str()))
+        {
+            return; // nothing to decide
+        }
+        let mut all = vec![Reading::new("keywords", Some(local))];
+        all.extend(readings.iter().cloned());
+        let trace = reasoning::vote(Decision::Urgency, self.turn(), all, THRESHOLD, self.seed);
+        let voted = trace
+            .confident()
+            .and_then(|v| serde_json::from_value::<Urgency>(serde_json::Value::from(v)).ok());
+        if let Some(level) = voted.filter(|l| *l > t.level && *l >= Urgency::Urgent) {
+            t.level = level;
+            t.reasons.push(urgency::UrgencyReason::Assessed { level });
+            if level == Urgency::Emergency && !t.say.iter().any(|s| s == urgency::SAY_911) {
+                t.say.insert(0, urgency::SAY_911.to_owned());
+            }
+            self.intake.review_notes.push(format!(
+                "urgency assessed as {} by most readings; please check",
+                snake(&level)
+            ));
+        }
+        self.intake.traces.push(trace);
+    }
+
+    /// Index of the caller's latest turn in the transcript.
+    fn turn(&self) -> usize {
+        self.intake.transcript.len().saturating_sub(1)
     }
 
     fn hand_to_person(&mut self, out: &mut Out) {
@@ -395,7 +519,7 @@ impl Engine {
         true
     }
 
-    fn answer(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str) {
+    fn answer(&mut self, out: &mut Out, at: DateTime<Utc>, text: &str, readings: &Readings) {
         match self.stage.clone() {
             Stage::NotStarted | Stage::Done => {}
             Stage::Consent => match nlu::yes_no(text) {
@@ -534,8 +658,9 @@ impl Engine {
                 );
                 self.go(out, Stage::Topic);
             }
-            Stage::Topic => self.topic(out, text),
+            Stage::Topic => self.topic(out, text, &readings.practice_area),
             Stage::ConfirmArea { key } => match nlu::yes_no(text) {
+                Some(YesNo::Yes) if !self.handles(&key) => self.decline(out),
                 Some(YesNo::Yes) => self.area_confirmed(out, key),
                 Some(YesNo::No) => {
                     out.say("Sorry about that.");
@@ -545,23 +670,18 @@ impl Engine {
                     // An answer that names the area again counts.
                     let top = practice::classify(text).into_iter().next();
                     match top {
-                        Some(a) if a.key == key => self.area_confirmed(out, key),
-                        _ => self.topic(out, text),
+                        Some(a) if a.key == key && self.handles(&key) => {
+                            self.area_confirmed(out, key)
+                        }
+                        Some(a) if a.key == key => self.decline(out),
+                        _ => self.topic(out, text, &readings.practice_area),
                     }
                 }
             },
             Stage::ConflictQuestion { index } => {
                 let q = self.conflict_questions().get(index).cloned();
                 if let Some(q) = q {
-                    if let Some(name) = party_name(text) {
-                        self.set(&q.id, &name, 0.8);
-                        self.intake.parties.push(MatterParty {
-                            name,
-                            role: "adverse".into(),
-                        });
-                    } else {
-                        self.set(&q.id, text.trim(), 0.5);
-                    }
+                    self.conflict_answer(&q.id, text, &readings.party);
                 }
                 if index + 1 < self.conflict_questions().len() {
                     self.go(out, Stage::ConflictQuestion { index: index + 1 });
@@ -580,7 +700,8 @@ impl Engine {
                     self.after_facts(out);
                     return;
                 };
-                match parse_answer(&q, text, at, self.firm.tz) {
+                let extracted = readings.fields.get(&q.id).map(|v| (v.clone(), 0.6));
+                match parse_answer(&q, text, at, self.firm.tz).or(extracted) {
                     Some((v, c)) => {
                         self.set(&q.id, &v, c);
                         self.next_fact(out, index);
@@ -628,27 +749,99 @@ impl Engine {
         }
     }
 
-    fn topic(&mut self, out: &mut Out, text: &str) {
-        self.set("topic", text.trim(), 0.6);
-        let scores = practice::classify(text);
-        let Some(top) = scores.first().filter(|s| s.score >= 0.3) else {
-            return self.retry(out, |e, out| {
+    /// Which practice area: the local classifier and any readings vote;
+    /// then the next step is planned — confirm the favourite, ask which of
+    /// two close favourites, or ask again — and both decisions are traced.
+    /// Even a confident reading is confirmed with the caller, including
+    /// one the firm does not handle: nobody is turned away on a guess.
+    fn topic(&mut self, out: &mut Out, text: &str, readings: &[Reading]) {
+        let longer = self
+            .intake
+            .field("topic")
+            .is_none_or(|t| t.len() < text.trim().len());
+        if longer {
+            self.set("topic", text.trim(), 0.6);
+        }
+        let local = practice::classify(text)
+            .into_iter()
+            .next()
+            .filter(|s| s.score >= 0.3)
+            .map(|s| s.key.to_owned());
+        let mut all = vec![Reading::new("keywords", local)];
+        all.extend(readings.iter().cloned());
+        let turn = self.turn();
+        let vote = reasoning::vote(Decision::PracticeArea, turn, all, THRESHOLD, self.seed);
+        let cast: f32 = vote.candidates.iter().map(|c| c.score).sum();
+        let mut steps = vec![(
+            "ask_again".to_owned(),
+            THRESHOLD,
+            "baseline: ask the caller to say more".to_owned(),
+        )];
+        if let Some(top) = vote.candidates.first() {
+            let share = top.score / cast;
+            steps.push((
+                format!("confirm:{}", top.value),
+                share,
+                format!("{:.0}% of the cast readings", share * 100.0),
+            ));
+            if let Some(second) = vote.candidates.get(1)
+                && self.handles(&top.value)
+                && self.handles(&second.value)
+            {
+                let close = 1.0 - (top.score - second.score) / cast;
+                let together = (top.score + second.score) / cast;
+                steps.push((
+                    format!("choose:{}|{}", top.value, second.value),
+                    close.min(together),
+                    "two areas the firm handles, close together".to_owned(),
+                ));
+            }
+        }
+        let plan = reasoning::plan(turn, steps, self.seed);
+        let choice = plan.choice.clone().unwrap_or_default();
+        self.intake.traces.push(vote);
+        if plan.candidates.len() > 1 {
+            self.intake.traces.push(plan);
+        }
+        if let Some(key) = choice.strip_prefix("confirm:") {
+            out.say(&format!(
+                "It sounds like this is {}. Is that right?",
+                self.area_phrase(key)
+            ));
+            self.stage = Stage::ConfirmArea {
+                key: key.to_owned(),
+            };
+            self.attempts = 0;
+        } else if let Some((a, b)) = choice
+            .strip_prefix("choose:")
+            .and_then(|c| c.split_once('|'))
+        {
+            out.say(&format!(
+                "Is this closer to {} or to {}?",
+                self.area_phrase(a),
+                self.area_phrase(b)
+            ));
+            self.stage = Stage::Topic;
+            self.attempts = 0;
+        } else {
+            self.retry(out, |e, out| {
                 e.intake.review_notes.push("practice area unclear".into());
                 e.flag("topic");
                 e.offer_areas(out)
             });
-        };
-        match self.firm.areas.iter().find(|(k, _)| k == top.key) {
-            Some((key, name)) => {
-                let key = key.clone();
-                out.say(&format!(
-                    "It sounds like this is about {}. Is that right?",
-                    name.to_lowercase()
-                ));
-                self.stage = Stage::ConfirmArea { key };
-                self.attempts = 0;
-            }
-            None => self.decline(out),
+        }
+    }
+
+    fn handles(&self, key: &str) -> bool {
+        self.firm.areas.iter().any(|(k, _)| k == key)
+    }
+
+    /// "about family law" for an area the firm handles (its own name),
+    /// "a tax matter" for one it does not.
+    fn area_phrase(&self, key: &str) -> String {
+        match self.firm.areas.iter().find(|(k, _)| k == key) {
+            Some((_, name)) => format!("about {}", name.to_lowercase()),
+            None => practice::matter_phrase(key),
         }
     }
 
@@ -674,6 +867,49 @@ impl Engine {
         ));
         out.say("Thank you for calling, and I hope you find the help you need. Goodbye.");
         self.finish(out, IntakeStatus::Declined);
+    }
+
+    /// Who the other side is: the local reading and any others vote. An
+    /// uncertain name is flagged for a person, and every name with a vote
+    /// goes to the conflict check: a false alarm costs a review, a missed
+    /// conflict costs far more.
+    fn conflict_answer(&mut self, id: &str, text: &str, readings: &[Reading]) {
+        let mut all = vec![Reading::new("local", party_name(text))];
+        all.extend(readings.iter().cloned());
+        let vote = reasoning::vote(
+            Decision::AdverseParty,
+            self.turn(),
+            all,
+            THRESHOLD,
+            self.seed,
+        );
+        match vote.choice.clone() {
+            Some(name) => {
+                let confidence = if readings.is_empty() {
+                    0.8
+                } else {
+                    vote.confidence.min(0.95)
+                };
+                self.set(id, &name, confidence);
+                if vote.confident().is_none() {
+                    self.flag(id);
+                    self.intake.review_notes.push(
+                        "a party's name is uncertain; every reading was checked for conflicts"
+                            .into(),
+                    );
+                }
+                for c in &vote.candidates {
+                    self.intake.parties.push(MatterParty {
+                        name: c.value.clone(),
+                        role: "adverse".into(),
+                    });
+                }
+            }
+            None => self.set(id, text.trim(), 0.5),
+        }
+        if !readings.is_empty() {
+            self.intake.traces.push(vote);
+        }
     }
 
     fn area_confirmed(&mut self, out: &mut Out, key: String) {
@@ -951,6 +1187,7 @@ impl Engine {
 
     fn finish(&mut self, out: &mut Out, status: IntakeStatus) {
         self.intake.status = status;
+        self.intake.summary = Some(self.intake.local_summary());
         self.stage = Stage::Done;
         out.push(Action::End { status });
     }
@@ -1142,6 +1379,14 @@ fn choose(text: &str, options: &[SlotOption]) -> Option<SlotOption> {
         return options.first().cloned();
     }
     None
+}
+
+/// A unit enum's serde name: `Urgency::Urgent` → "urgent".
+fn snake<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn join_or(items: &[String]) -> String {

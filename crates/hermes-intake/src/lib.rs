@@ -1,7 +1,8 @@
 //! The intake agent's brain, with no I/O: what the caller meant
 //! ([`nlu`]), what the agent must never say ([`guardrail`]), how urgent the
 //! matter is ([`urgency`]), which practice area it belongs to
-//! ([`practice`]), the questions each area asks ([`questions`]), and the
+//! ([`practice`]), the questions each area asks ([`questions`]), how a
+//! decision is taken from several readings ([`reasoning`]), and the
 //! dialogue policy that turns caller events into agent actions.
 
 pub mod dialogue;
@@ -9,5 +10,6 @@ pub mod guardrail;
 pub mod nlu;
 pub mod practice;
 pub mod questions;
+pub mod reasoning;
 pub mod record;
 pub mod urgency;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::reasoning::Trace;
 use crate::urgency::{Triage, Urgency};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +92,13 @@ pub struct Intake {
     pub recording_consent: Option<bool>,
     /// Why a person should look, in plain words.
     pub review_notes: Vec<String>,
+    /// Every decision taken by vote or plan, with its inputs: why the agent
+    /// believed what it did (see `reasoning`).
+    #[serde(default)]
+    pub traces: Vec<Trace>,
+    /// A short summary for staff, written when the conversation ends.
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 impl Default for Intake {
@@ -107,6 +115,8 @@ impl Default for Intake {
             booking: None,
             recording_consent: None,
             review_notes: Vec::new(),
+            traces: Vec::new(),
+            summary: None,
         }
     }
 }
@@ -114,5 +124,74 @@ impl Default for Intake {
 impl Intake {
     pub fn field(&self, id: &str) -> Option<&str> {
         self.fields.get(id).map(|f| f.value.as_str())
+    }
+
+    /// A plain summary for staff from the recorded fields alone (an LLM,
+    /// when configured, may write a better one; this is the fallback).
+    pub fn local_summary(&self) -> String {
+        let mut s = Vec::new();
+        let who = self
+            .field("name")
+            .filter(|n| !n.is_empty())
+            .unwrap_or("An unnamed caller");
+        let mut first = who.to_owned();
+        if let Some(p) = self.field("phone").filter(|p| !p.is_empty()) {
+            first.push_str(&format!(" (callback {p})"));
+        }
+        match &self.practice_area {
+            Some(a) => first.push_str(&format!(" called about a {} matter", a.replace('_', " "))),
+            None => first.push_str(" called"),
+        }
+        s.push(first);
+        if let Some(t) = &self.triage
+            && !t.reasons.is_empty()
+        {
+            let reasons: Vec<String> = t
+                .reasons
+                .iter()
+                .map(|r| {
+                    serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| match v {
+                            serde_json::Value::String(s) => Some(s),
+                            serde_json::Value::Object(m) => m.keys().next().cloned(),
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                        .replace('_', " ")
+                })
+                .collect();
+            s.push(format!(
+                "Urgency: {} ({})",
+                serde_json::to_value(t.level)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                reasons.join(", ")
+            ));
+        }
+        if let Some(c) = &self.conflict {
+            s.push(format!("Conflict check: {}", c.status));
+        }
+        if let Some(b) = &self.booking {
+            s.push(format!(
+                "Consultation: {}{}",
+                b.spoken,
+                if b.tentative { " (tentative)" } else { "" }
+            ));
+        }
+        let flagged: Vec<&str> = self
+            .fields
+            .iter()
+            .filter(|(_, f)| f.flagged)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        if !flagged.is_empty() {
+            s.push(format!("To check: {}", flagged.join(", ")));
+        }
+        if !self.review_notes.is_empty() {
+            s.push(format!("For review: {}", self.review_notes.join("; ")));
+        }
+        s.join(". ") + "."
     }
 }

@@ -64,6 +64,9 @@ pub enum UrgencyReason {
     ProtectiveOrderNeeded,
     /// A child taken, withheld, or removed by child protective services.
     ChildCustodyEmergency,
+    /// No cue matched, but most independent readings of the caller's words
+    /// (see `reasoning`) judged the matter this urgent; a person checks.
+    Assessed { level: Urgency },
 }
 
 /// The triage of what the caller has said so far.

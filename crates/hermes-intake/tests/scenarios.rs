@@ -4,10 +4,11 @@
 //! nothing the agent said gives legal advice.
 
 use chrono::{DateTime, TimeZone, Utc};
-use hermes_intake::dialogue::{Action, AfterHours, Engine, Event, Firm, SlotOption};
+use hermes_intake::dialogue::{Action, AfterHours, Engine, Event, Firm, Readings, SlotOption};
 use hermes_intake::guardrail::{self, Verdict};
+use hermes_intake::reasoning::{Decision, Reading, replay};
 use hermes_intake::record::{IntakeStatus, MatterParty};
-use hermes_intake::urgency::Urgency;
+use hermes_intake::urgency::{Urgency, UrgencyReason};
 
 fn firm() -> Firm {
     Firm {
@@ -125,12 +126,7 @@ fn run(script: &[&str]) -> Run {
         if engine.is_done() {
             break;
         }
-        let actions = engine.on_event(
-            at,
-            Event::Caller {
-                text: (*line).to_owned(),
-            },
-        );
+        let actions = engine.on_event(at, Event::caller(*line));
         world(&mut engine, at, actions, &mut said, &mut log);
     }
     for s in &said {
@@ -191,12 +187,7 @@ fn a_clean_family_intake_books_a_consultation() {
             "wrap_up" => "no that's all",
             other => panic!("unexpected stage {other}: {:?}", r.said.last()),
         };
-        let actions = r.engine.on_event(
-            now(),
-            Event::Caller {
-                text: answer.into(),
-            },
-        );
+        let actions = r.engine.on_event(now(), Event::caller(answer));
         let (mut s, mut l) = (Vec::new(), Vec::new());
         world(&mut r.engine, now(), actions, &mut s, &mut l);
         r.said.extend(s);
@@ -241,23 +232,13 @@ fn a_potential_conflict_stops_fact_taking_without_saying_why() {
         "yes",
     ]);
     // Name the firm's own client as the other side.
-    let actions = r.engine.on_event(
-        now(),
-        Event::Caller {
-            text: "William Turner".into(),
-        },
-    );
+    let actions = r.engine.on_event(now(), Event::caller("William Turner"));
     let (mut s, mut l) = (Vec::new(), Vec::new());
     world(&mut r.engine, now(), actions, &mut s, &mut l);
     let mut guard = 0;
     while r.engine.stage_name() == "conflict_check" && guard < 10 {
         guard += 1;
-        let actions = r.engine.on_event(
-            now(),
-            Event::Caller {
-                text: "no one else".into(),
-            },
-        );
+        let actions = r.engine.on_event(now(), Event::caller("no one else"));
         world(&mut r.engine, now(), actions, &mut s, &mut l);
     }
     r.said.extend(s);
@@ -335,9 +316,19 @@ fn an_unsupported_matter_is_declined_with_a_referral() {
         "myself",
         "I was charged with a DUI last night",
     ] {
-        let a = engine.on_event(now(), Event::Caller { text: line.into() });
+        let a = engine.on_event(now(), Event::caller(line));
         world(&mut engine, now(), a, &mut s, &mut l);
     }
+    // Nobody is turned away on a guess: the agent confirms first.
+    assert!(
+        s.last()
+            .unwrap()
+            .contains("a criminal defense matter. Is that right?"),
+        "{s:#?}"
+    );
+    assert_eq!(engine.intake.status, IntakeStatus::InProgress);
+    let a = engine.on_event(now(), Event::caller("yes"));
+    world(&mut engine, now(), a, &mut s, &mut l);
     assert_eq!(engine.intake.status, IntakeStatus::Declined, "{s:#?}");
     assert!(s.iter().any(|x| x.contains("Referral")), "{s:#?}");
     assert_eq!(engine.intake.recording_consent, Some(false));
@@ -354,12 +345,7 @@ fn converse(f: Firm, at: DateTime<Utc>, opening: &[&str], party: &str, fact: &st
     let a = engine.on_event(at, Event::Start);
     world(&mut engine, at, a, &mut said, &mut log);
     let feed = |engine: &mut Engine, text: &str, said: &mut Vec<String>, log: &mut Vec<Action>| {
-        let a = engine.on_event(
-            at,
-            Event::Caller {
-                text: text.to_owned(),
-            },
-        );
+        let a = engine.on_event(at, Event::caller(text.to_owned()));
         world(engine, at, a, said, log);
     };
     for line in opening {
@@ -672,12 +658,7 @@ fn after_hours_a_person_request_becomes_a_callback() {
     let (mut s, mut l) = (Vec::new(), Vec::new());
     let a = engine.on_event(now(), Event::Start);
     world(&mut engine, now(), a, &mut s, &mut l);
-    let a = engine.on_event(
-        now(),
-        Event::Caller {
-            text: "can I speak to a real person".into(),
-        },
-    );
+    let a = engine.on_event(now(), Event::caller("can I speak to a real person"));
     world(&mut engine, now(), a, &mut s, &mut l);
     assert!(!l.iter().any(|a| matches!(a, Action::TransferToPerson)));
     assert!(s.iter().any(|x| x.contains("calls you back")), "{s:#?}");
@@ -735,16 +716,7 @@ fn a_hang_up_mid_call_is_abandoned_with_everything_said() {
         }
     )));
     assert_eq!(r.engine.intake.field("phone"), Some("+15035550100"));
-    assert!(
-        r.engine
-            .on_event(
-                now(),
-                Event::Caller {
-                    text: "hello?".into()
-                }
-            )
-            .is_empty()
-    );
+    assert!(r.engine.on_event(now(), Event::caller("hello?")).is_empty());
 }
 
 #[test]
@@ -756,12 +728,7 @@ fn one_silence_prompts_and_the_call_goes_on() {
             .any(|x| matches!(x, Action::Say { text } if text.contains("still there")))
     );
     let (mut s, mut l) = (Vec::new(), Vec::new());
-    let a = r.engine.on_event(
-        now(),
-        Event::Caller {
-            text: "Maria Lopez".into(),
-        },
-    );
+    let a = r.engine.on_event(now(), Event::caller("Maria Lopez"));
     world(&mut r.engine, now(), a, &mut s, &mut l);
     assert_eq!(r.engine.intake.field("name"), Some("Maria Lopez"));
     // A silence after speech starts the count again.
@@ -783,20 +750,10 @@ fn a_taken_slot_offers_again() {
             "I don't know"
         };
         let (mut s, mut l) = (Vec::new(), Vec::new());
-        let a = r.engine.on_event(
-            now(),
-            Event::Caller {
-                text: answer.into(),
-            },
-        );
+        let a = r.engine.on_event(now(), Event::caller(answer));
         world(&mut r.engine, now(), a, &mut s, &mut l);
     }
-    let a = r.engine.on_event(
-        now(),
-        Event::Caller {
-            text: "mornings".into(),
-        },
-    );
+    let a = r.engine.on_event(now(), Event::caller("mornings"));
     assert!(
         a.iter().any(
             |x| matches!(x, Action::FindOffers { preference, .. } if preference == "mornings")
@@ -810,12 +767,7 @@ fn a_taken_slot_offers_again() {
         matched_preference: true,
     };
     r.engine.on_event(now(), offers);
-    let a = r.engine.on_event(
-        now(),
-        Event::Caller {
-            text: "yes, that one".into(),
-        },
-    );
+    let a = r.engine.on_event(now(), Event::caller("yes, that one"));
     assert!(
         a.iter()
             .any(|x| matches!(x, Action::Hold { option } if option == "a"))
@@ -833,12 +785,7 @@ fn the_engine_state_survives_a_round_trip_mid_call() {
     let r = run(&["yes", "Maria Lopez"]);
     let json = serde_json::to_value(&r.engine).unwrap();
     let mut back: Engine = serde_json::from_value(json).unwrap();
-    let a = back.on_event(
-        now(),
-        Event::Caller {
-            text: "L O P E Z".into(),
-        },
-    );
+    let a = back.on_event(now(), Event::caller("L O P E Z"));
     assert!(
         a.iter()
             .any(|x| matches!(x, Action::Say { text } if text.contains("phone number")))
@@ -868,4 +815,296 @@ fn talking_to_someone_about_the_matter_is_not_a_transfer_request() {
             .iter()
             .any(|a| matches!(a, Action::TransferToPerson))
     );
+}
+
+// --- the remaining urgency triggers ----------------------------------------------
+
+fn reasons(r: &Run) -> Vec<UrgencyReason> {
+    reasons_of(&r.engine)
+}
+
+fn reasons_of(engine: &Engine) -> Vec<UrgencyReason> {
+    engine
+        .intake
+        .triage
+        .as_ref()
+        .map(|t| t.reasons.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_statute_of_limitations_about_to_run_is_escalated() {
+    let r = run(&with_topic(
+        "I was hurt in a crash and the statute of limitations runs out on Friday",
+    ));
+    assert!(
+        reasons(&r)
+            .iter()
+            .any(|x| matches!(x, UrgencyReason::DeadlineSoon { .. })),
+        "{:?}",
+        reasons(&r)
+    );
+    assert!(escalated(&r), "{:#?}", r.said);
+}
+
+#[test]
+fn a_wage_garnishment_starting_now_is_urgent() {
+    let r = run(&with_topic(
+        "my wages are being garnished starting this week and I can't pay rent",
+    ));
+    assert!(
+        reasons(&r).contains(&UrgencyReason::ForeclosureOrGarnishment),
+        "{:?}",
+        reasons(&r)
+    );
+    assert!(r.engine.intake.urgency >= Urgency::Urgent);
+    assert!(escalated(&r), "{:#?}", r.said);
+}
+
+#[test]
+fn domestic_violence_gets_911_and_the_hotline() {
+    let r = run(&with_topic(
+        "my boyfriend beats me and he threatened to kill me tonight",
+    ));
+    assert!(said(&r, "911"), "{:#?}", r.said);
+    assert!(said(&r, "1-800-799-7233"), "{:#?}", r.said);
+    assert!(reasons(&r).contains(&UrgencyReason::DomesticViolence));
+    assert_eq!(r.engine.intake.urgency, Urgency::Emergency);
+    assert!(escalated(&r));
+}
+
+// --- several readings, one decision ---------------------------------------------
+
+fn reading(source: &str, v: &str) -> Reading {
+    Reading::new(source, Some(v.to_owned()))
+}
+
+/// Drives `engine` to the topic question with the standard caller.
+fn at_topic(seed: u64) -> (Engine, Vec<String>, Vec<Action>) {
+    let mut engine = Engine::new(firm()).with_seed(seed);
+    let (mut s, mut l) = (Vec::new(), Vec::new());
+    let a = engine.on_event(now(), Event::Start);
+    world(&mut engine, now(), a, &mut s, &mut l);
+    for line in WHO {
+        let a = engine.on_event(now(), Event::caller(line));
+        world(&mut engine, now(), a, &mut s, &mut l);
+    }
+    assert!(engine.wants().practice_area, "{s:#?}");
+    (engine, s, l)
+}
+
+fn with_readings(text: &str, readings: Readings) -> Event {
+    Event::Caller {
+        text: text.into(),
+        readings,
+    }
+}
+
+#[test]
+fn readings_find_the_area_when_no_keyword_does_and_the_trace_replays() {
+    let (mut engine, mut s, mut l) = at_topic(11);
+    let text = "we haven't lived together since spring and I need to sort out who keeps the kids";
+    let r = Readings {
+        practice_area: vec![
+            reading("embedding", "family"),
+            reading("llm#0", "family"),
+            reading("llm#1", "family"),
+            reading("llm#2", "employment"),
+        ],
+        ..Default::default()
+    };
+    let a = engine.on_event(now(), with_readings(text, r));
+    world(&mut engine, now(), a, &mut s, &mut l);
+    assert!(s.last().unwrap().contains("about family law"), "{s:#?}");
+    let vote = engine
+        .intake
+        .traces
+        .iter()
+        .find(|t| t.decision == Decision::PracticeArea)
+        .expect("a practice-area trace");
+    assert_eq!(vote.choice.as_deref(), Some("family"));
+    assert!(vote.confidence >= 0.6 && vote.confidence <= 1.0, "{vote:?}");
+    assert!(vote.readings.iter().any(|r| r.source == "keywords"));
+    // Every stored decision can be taken again from its own inputs.
+    let json = serde_json::to_value(&engine.intake).unwrap();
+    let back: hermes_intake::record::Intake = serde_json::from_value(json).unwrap();
+    for t in &back.traces {
+        assert_eq!(&replay(t), t);
+    }
+}
+
+#[test]
+fn a_split_reading_between_two_areas_asks_which() {
+    let (mut engine, mut s, mut l) = at_topic(5);
+    let r = Readings {
+        practice_area: vec![
+            reading("embedding", "employment"),
+            reading("llm#0", "family"),
+            reading("llm#1", "employment"),
+            reading("llm#2", "family"),
+        ],
+        ..Default::default()
+    };
+    let a = engine.on_event(
+        now(),
+        with_readings("it's about my job and my marriage, it's complicated", r),
+    );
+    world(&mut engine, now(), a, &mut s, &mut l);
+    let last = s.last().unwrap();
+    assert!(last.starts_with("Is this closer to"), "{s:#?}");
+    assert!(
+        last.contains("family law") && last.contains("employment"),
+        "{last}"
+    );
+    let plan = engine
+        .intake
+        .traces
+        .iter()
+        .find(|t| t.decision == Decision::NextStep)
+        .expect("a plan trace");
+    assert!(
+        plan.choice.as_deref().unwrap().starts_with("choose:"),
+        "{plan:?}"
+    );
+    // The caller's answer settles it.
+    let a = engine.on_event(now(), Event::caller("family, the divorce"));
+    world(&mut engine, now(), a, &mut s, &mut l);
+    assert!(s.last().unwrap().contains("about family law"), "{s:#?}");
+}
+
+#[test]
+fn an_uncertain_party_name_is_flagged_and_every_reading_is_conflict_checked() {
+    let (mut engine, mut s, mut l) = at_topic(3);
+    let a = engine.on_event(now(), Event::caller("I want to get divorced"));
+    world(&mut engine, now(), a, &mut s, &mut l);
+    let a = engine.on_event(now(), Event::caller("yes"));
+    world(&mut engine, now(), a, &mut s, &mut l);
+    assert!(engine.wants().party, "{s:#?}");
+    let r = Readings {
+        party: vec![
+            reading("llm#0", "Jon Millar"),
+            reading("llm#1", "John Miller"),
+            reading("llm#2", "Jon Millar"),
+        ],
+        ..Default::default()
+    };
+    let a = engine.on_event(now(), with_readings("his name is John Miller", r));
+    world(&mut engine, now(), a, &mut s, &mut l);
+    let names: Vec<&str> = engine
+        .intake
+        .parties
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"John Miller") && names.contains(&"Jon Millar"),
+        "{names:?}"
+    );
+    assert!(
+        engine.intake.fields.values().any(|f| f.flagged),
+        "{:?}",
+        engine.intake.fields
+    );
+    assert!(
+        engine
+            .intake
+            .review_notes
+            .iter()
+            .any(|n| n.contains("uncertain")),
+        "{:?}",
+        engine.intake.review_notes
+    );
+    // The checked parties include both spellings.
+    let checked = l.iter().rev().find_map(|a| match a {
+        Action::CheckConflicts { parties } => Some(parties.clone()),
+        _ => None,
+    });
+    if let Some(p) = checked {
+        assert!(p.iter().any(|p| p.name == "Jon Millar"), "{p:?}");
+    }
+}
+
+#[test]
+fn readings_can_raise_urgency_but_never_lower_it() {
+    // Raised: no cue, but most readings hear an emergency.
+    let (mut engine, mut s, mut l) = at_topic(1);
+    let r = Readings {
+        urgency: vec![
+            reading("llm#0", "urgent"),
+            reading("llm#1", "urgent"),
+            reading("llm#2", "urgent"),
+        ],
+        ..Default::default()
+    };
+    let a = engine.on_event(
+        now(),
+        with_readings(
+            "things at home are getting really bad and I don't know what to do",
+            r,
+        ),
+    );
+    world(&mut engine, now(), a.clone(), &mut s, &mut l);
+    assert!(
+        engine.intake.urgency >= Urgency::Urgent,
+        "{:?}",
+        engine.intake.triage
+    );
+    assert!(
+        reasons_of(&engine).contains(&UrgencyReason::Assessed {
+            level: Urgency::Urgent
+        }),
+        "{:?}",
+        engine.intake.triage
+    );
+    assert!(
+        a.iter().any(|a| matches!(a, Action::Escalate { .. })),
+        "{a:?}"
+    );
+    assert!(
+        engine
+            .intake
+            .traces
+            .iter()
+            .any(|t| t.decision == Decision::Urgency)
+    );
+
+    // Not lowered: custody is urgent whatever the readings say.
+    let (mut engine, mut s, mut l) = at_topic(1);
+    let r = Readings {
+        urgency: vec![reading("llm#0", "routine"), reading("llm#1", "routine")],
+        ..Default::default()
+    };
+    let a = engine.on_event(
+        now(),
+        with_readings("my son was arrested last night and is in jail", r),
+    );
+    world(&mut engine, now(), a, &mut s, &mut l);
+    assert!(engine.intake.urgency >= Urgency::Urgent);
+}
+
+#[test]
+fn a_fact_the_local_parser_misses_is_taken_from_the_extraction() {
+    let (mut engine, mut s, mut l) = at_topic(2);
+    for line in ["I was rear-ended in a car accident", "yes", "no one else"] {
+        let a = engine.on_event(now(), Event::caller(line));
+        world(&mut engine, now(), a, &mut s, &mut l);
+    }
+    // Answer the conflict questions until the facts start.
+    for _ in 0..6 {
+        if engine.stage_name() == "facts" {
+            break;
+        }
+        let a = engine.on_event(now(), Event::caller("nobody"));
+        world(&mut engine, now(), a, &mut s, &mut l);
+    }
+    let q = engine.wants().field.expect("a fact question");
+    let r = Readings {
+        fields: [(q.id.clone(), "extracted answer".to_owned())].into(),
+        ..Default::default()
+    };
+    let a = engine.on_event(now(), with_readings("", r));
+    world(&mut engine, now(), a, &mut s, &mut l);
+    let f = engine.intake.fields.get(&q.id).expect("the field");
+    assert_eq!(f.value, "extracted answer");
+    assert!((f.confidence - 0.6).abs() < 1e-6);
 }

@@ -31,6 +31,8 @@ pub struct IntakeRow {
     pub access_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every saved turn (optimistic concurrency).
+    pub version: i64,
 }
 
 /// What a turn changes.
@@ -67,8 +69,27 @@ pub trait IntakeStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<IntakeRow>;
 
-    /// Saves a turn. `InvalidState` if the conversation has already ended.
-    async fn save_intake_turn(&self, id: Uuid, update: &IntakeUpdate) -> Result<IntakeRow>;
+    /// Saves a turn computed from the row at `version` and bumps it.
+    /// `InvalidState` if the conversation has already ended, `Stale` if
+    /// another turn was saved since `version` (two messages at once).
+    async fn save_intake_turn(
+        &self,
+        id: Uuid,
+        update: &IntakeUpdate,
+        version: i64,
+    ) -> Result<IntakeRow>;
+
+    /// Saves the caller's words mid-turn, before anything slow runs, so a
+    /// crash loses nothing said: checks `version` like
+    /// [`IntakeStore::save_intake_turn`] but does not bump it, so only the
+    /// turn's final save decides which of two racing turns is taken (the
+    /// other gets `Stale` and its client sends it again).
+    async fn checkpoint_intake_turn(
+        &self,
+        id: Uuid,
+        update: &IntakeUpdate,
+        version: i64,
+    ) -> Result<IntakeRow>;
 
     async fn intake(&self, id: Uuid) -> Result<Option<IntakeRow>>;
 
@@ -81,4 +102,28 @@ pub trait IntakeStore: Send + Sync {
         update: &IntakeUpdate,
         audit: AuditEvent,
     ) -> Result<IntakeRow>;
+
+    // --- question sets -------------------------------------------------------
+
+    /// The firm's edited question sets (areas without one use defaults).
+    async fn question_sets(&self) -> Result<Vec<QuestionSetRow>>;
+
+    /// Creates or replaces one area's set; the caller has validated it.
+    async fn put_question_set(
+        &self,
+        practice_area: &str,
+        document: &serde_json::Value,
+        audit: AuditEvent,
+    ) -> Result<QuestionSetRow>;
+
+    /// Back to the defaults. `NotFound` if the area had no edited set.
+    async fn delete_question_set(&self, practice_area: &str, audit: AuditEvent) -> Result<()>;
+}
+
+/// A firm's edited question set, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionSetRow {
+    pub practice_area: String,
+    pub document: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
 }

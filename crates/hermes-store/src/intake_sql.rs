@@ -19,6 +19,7 @@ pub(crate) struct IntakeDbRow {
     access_hash: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    version: i64,
 }
 
 impl TryFrom<IntakeDbRow> for IntakeRow {
@@ -44,6 +45,7 @@ impl TryFrom<IntakeDbRow> for IntakeRow {
             access_hash: r.access_hash,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -52,7 +54,7 @@ macro_rules! select_intake {
     ($rest:literal) => {
         concat!(
             "SELECT id, channel, status, urgency, practice_area, caller_name, document, conversation, ",
-            "access_hash, created_at, updated_at FROM intakes ",
+            "access_hash, created_at, updated_at, version FROM intakes ",
             $rest
         )
     };
@@ -83,21 +85,30 @@ macro_rules! impl_intake_backend {
                     row.map(IntakeRow::try_from).transpose()
                 }
 
+                /// `expected`: the version the turn was computed from (live
+                /// conversations only), and whether to bump it; `None` for
+                /// staff corrections.
                 async fn write_intake_in(
                     &self,
                     tx: &mut sqlx::Transaction<'static, $db>,
                     id: Uuid,
                     u: &IntakeUpdate,
-                    live_only: bool,
+                    expected: Option<(i64, bool)>,
                 ) -> Result<IntakeRow> {
-                    let sql = if live_only {
-                        "UPDATE intakes SET status = $3, urgency = $4, practice_area = $5, caller_name = $6, \
-                         document = $7, conversation = $8, updated_at = $9 \
-                         WHERE tenant_id = $1 AND id = $2 AND conversation IS NOT NULL"
+                    let sql = if let Some((_, bump)) = expected {
+                        if bump {
+                            "UPDATE intakes SET status = $3, urgency = $4, practice_area = $5, caller_name = $6, \
+                             document = $7, conversation = $8, updated_at = $9, version = version + 1 \
+                             WHERE tenant_id = $1 AND id = $2 AND conversation IS NOT NULL AND version = $10"
+                        } else {
+                            "UPDATE intakes SET status = $3, urgency = $4, practice_area = $5, caller_name = $6, \
+                             document = $7, conversation = $8, updated_at = $9 \
+                             WHERE tenant_id = $1 AND id = $2 AND conversation IS NOT NULL AND version = $10"
+                        }
                     } else {
                         "UPDATE intakes SET status = $3, urgency = $4, practice_area = $5, caller_name = $6, \
                          document = $7, conversation = $8, updated_at = $9 \
-                         WHERE tenant_id = $1 AND id = $2"
+                         WHERE tenant_id = $1 AND id = $2 AND $10 = $10"
                     };
                     let done = sqlx::query(sql)
                         .bind(self.tenant.as_uuid())
@@ -109,15 +120,41 @@ macro_rules! impl_intake_backend {
                         .bind(u.document.to_string())
                         .bind(u.conversation.as_ref().map(|c| c.to_string()))
                         .bind(now())
+                        .bind(expected.map_or(0, |(v, _)| v))
                         .execute(&mut **tx)
                         .await?;
                     if done.rows_affected() == 0 {
                         return match self.intake_in(tx, id).await? {
-                            Some(_) => Err(StoreError::InvalidState("the conversation has ended".into())),
+                            Some(row) if row.conversation.is_none() => {
+                                Err(StoreError::InvalidState("the conversation has ended".into()))
+                            }
+                            Some(_) => Err(StoreError::Stale),
                             None => Err(StoreError::NotFound),
                         };
                     }
                     self.intake_in(tx, id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn question_set_rows(&self, tx: &mut sqlx::Transaction<'static, $db>) -> Result<Vec<QuestionSetRow>> {
+                    let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+                        "SELECT practice_area, document, updated_at FROM question_sets \
+                         WHERE tenant_id = $1 ORDER BY practice_area",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(practice_area, document, updated_at)| {
+                            Ok(QuestionSetRow {
+                                practice_area,
+                                document: serde_json::from_str(&document).map_err(|e| StoreError::Corrupt {
+                                    table: "question_sets",
+                                    reason: e.to_string(),
+                                })?,
+                                updated_at,
+                            })
+                        })
+                        .collect()
                 }
             }
 
@@ -150,9 +187,16 @@ macro_rules! impl_intake_backend {
                     Ok(row)
                 }
 
-                async fn save_intake_turn(&self, id: Uuid, u: &IntakeUpdate) -> Result<IntakeRow> {
+                async fn save_intake_turn(&self, id: Uuid, u: &IntakeUpdate, version: i64) -> Result<IntakeRow> {
                     let mut tx = self.write_tx().await?;
-                    let row = self.write_intake_in(&mut tx, id, u, true).await?;
+                    let row = self.write_intake_in(&mut tx, id, u, Some((version, true))).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+
+                async fn checkpoint_intake_turn(&self, id: Uuid, u: &IntakeUpdate, version: i64) -> Result<IntakeRow> {
+                    let mut tx = self.write_tx().await?;
+                    let row = self.write_intake_in(&mut tx, id, u, Some((version, false))).await?;
                     tx.commit().await?;
                     Ok(row)
                 }
@@ -188,10 +232,55 @@ macro_rules! impl_intake_backend {
 
                 async fn correct_intake(&self, id: Uuid, u: &IntakeUpdate, audit: AuditEvent) -> Result<IntakeRow> {
                     let mut tx = self.write_tx().await?;
-                    let row = self.write_intake_in(&mut tx, id, u, false).await?;
+                    let row = self.write_intake_in(&mut tx, id, u, None).await?;
                     self.audit_in(&mut tx, audit.target("intake", id)).await?;
                     tx.commit().await?;
                     Ok(row)
+                }
+
+                async fn question_sets(&self) -> Result<Vec<QuestionSetRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows = self.question_set_rows(&mut tx).await?;
+                    tx.commit().await?;
+                    Ok(rows)
+                }
+
+                async fn put_question_set(&self, practice_area: &str, document: &serde_json::Value, audit: AuditEvent) -> Result<QuestionSetRow> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query(
+                        "INSERT INTO question_sets (tenant_id, practice_area, document, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (tenant_id, practice_area) DO UPDATE SET document = EXCLUDED.document, updated_at = EXCLUDED.updated_at",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(practice_area.to_owned())
+                    .bind(document.to_string())
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                    self.audit_in(&mut tx, audit.target("question_set", practice_area)).await?;
+                    let row = self
+                        .question_set_rows(&mut tx)
+                        .await?
+                        .into_iter()
+                        .find(|r| r.practice_area == practice_area)
+                        .ok_or(StoreError::NotFound)?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+
+                async fn delete_question_set(&self, practice_area: &str, audit: AuditEvent) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    let done = sqlx::query("DELETE FROM question_sets WHERE tenant_id = $1 AND practice_area = $2")
+                        .bind(self.tenant.as_uuid())
+                        .bind(practice_area.to_owned())
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    self.audit_in(&mut tx, audit.target("question_set", practice_area)).await?;
+                    tx.commit().await?;
+                    Ok(())
                 }
             }
         };

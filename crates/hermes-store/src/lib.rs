@@ -82,6 +82,10 @@ pub enum StoreError {
     /// The change is not allowed in the row's current state.
     #[error("{0}")]
     InvalidState(String),
+    /// The row changed since it was read (optimistic concurrency); reload
+    /// and try again.
+    #[error("the record changed since it was read; try again")]
+    Stale,
     #[error("corrupt row in {table}: {reason}")]
     Corrupt { table: &'static str, reason: String },
     #[error("unsupported database url: {0}")]

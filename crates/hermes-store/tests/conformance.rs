@@ -1505,20 +1505,39 @@ async fn intakes_are_saved_turn_by_turn(ctx: Ctx) {
         (row.channel.as_str(), row.status.as_str()),
         ("text", "in_progress")
     );
+    assert_eq!(row.version, 0);
     let row = s
-        .save_intake_turn(id, &update("in_progress", true, 2))
+        .save_intake_turn(id, &update("in_progress", true, 2), 0)
         .await
         .unwrap();
     assert_eq!(row.document["transcript"].as_array().unwrap().len(), 2);
     assert!(row.conversation.is_some());
+    assert_eq!(row.version, 1);
+    // A checkpoint checks the version but does not move it.
+    let row = s
+        .checkpoint_intake_turn(id, &update("in_progress", true, 2), 1)
+        .await
+        .unwrap();
+    assert_eq!(row.version, 1);
+    assert!(matches!(
+        s.checkpoint_intake_turn(id, &update("in_progress", true, 2), 0)
+            .await,
+        Err(StoreError::Stale)
+    ));
+    // A turn computed from the old state is refused: it would drop turn 2.
+    assert!(matches!(
+        s.save_intake_turn(id, &update("in_progress", true, 2), 0)
+            .await,
+        Err(StoreError::Stale)
+    ));
     // The last turn ends the conversation; nothing can be appended after.
     let row = s
-        .save_intake_turn(id, &update("completed", false, 3))
+        .save_intake_turn(id, &update("completed", false, 3), 1)
         .await
         .unwrap();
     assert!(row.conversation.is_none());
     assert!(matches!(
-        s.save_intake_turn(id, &update("in_progress", true, 4))
+        s.save_intake_turn(id, &update("in_progress", true, 4), 2)
             .await,
         Err(StoreError::InvalidState(_))
     ));
@@ -1566,10 +1585,89 @@ async fn intakes_are_saved_turn_by_turn(ctx: Ctx) {
     let o = ctx.store.scoped(b.id);
     assert!(o.intake(id).await.unwrap().is_none());
     assert!(matches!(
-        o.save_intake_turn(other, &update("in_progress", true, 2))
+        o.save_intake_turn(other, &update("in_progress", true, 2), 0)
             .await,
         Err(StoreError::NotFound)
     ));
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
+}
+
+/// Many turns computed from the same state, saved at once: exactly one
+/// wins; the others are told to retry instead of silently overwriting it.
+async fn concurrent_turns_on_one_conversation_never_lose_a_turn(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let s = ctx.store.scoped(t.id);
+    let update = |n: usize| IntakeUpdate {
+        status: "in_progress".into(),
+        urgency: "routine".into(),
+        practice_area: None,
+        caller_name: None,
+        document: serde_json::json!({ "turn": n }),
+        conversation: Some(serde_json::json!({ "stage": "name" })),
+    };
+    let id = uuid::Uuid::now_v7();
+    s.create_intake(id, "text", None, &update(0), ev("intake.start"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for n in 1..=12 {
+        let s = ctx.store.scoped(t.id);
+        tasks.push(tokio::spawn(async move {
+            s.save_intake_turn(id, &update(n), 0).await
+        }));
+    }
+    let mut won = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(row) => won.push((n + 1, row)),
+            Err(StoreError::Stale) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one turn is saved");
+    let (n, row) = &won[0];
+    assert_eq!(row.version, 1);
+    let now = s.intake(id).await.unwrap().unwrap();
+    assert_eq!(now.document["turn"], *n);
+}
+
+async fn question_sets_are_per_tenant_documents(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let (b, _) = tenant(&ctx, "bravo").await;
+    let s = ctx.store.scoped(t.id);
+    assert!(s.question_sets().await.unwrap().is_empty());
+    let doc = serde_json::json!({ "practice_area": "family", "questions": 1 });
+    let row = s
+        .put_question_set("family", &doc, ev("question_set.put"))
+        .await
+        .unwrap();
+    assert_eq!(row.document, doc);
+    let doc2 = serde_json::json!({ "practice_area": "family", "questions": 2 });
+    s.put_question_set("family", &doc2, ev("question_set.put"))
+        .await
+        .unwrap();
+    s.put_question_set("employment", &doc, ev("question_set.put"))
+        .await
+        .unwrap();
+    let all = s.question_sets().await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|r| r.practice_area.as_str())
+            .collect::<Vec<_>>(),
+        ["employment", "family"]
+    );
+    assert_eq!(all[1].document, doc2, "replaced, not duplicated");
+    let o = ctx.store.scoped(b.id);
+    assert!(o.question_sets().await.unwrap().is_empty());
+    assert!(matches!(
+        o.delete_question_set("family", ev("question_set.delete"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_question_set("family", ev("question_set.delete"))
+        .await
+        .unwrap();
+    assert_eq!(s.question_sets().await.unwrap().len(), 1);
     assert!(s.verify_audit_chain().await.unwrap().is_intact());
 }
 
@@ -1598,6 +1696,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    concurrent_turns_on_one_conversation_never_lose_a_turn,
+    question_sets_are_per_tenant_documents,
     migrations_are_idempotent,
     tenants_are_created_with_their_admin,
     users_are_unique_per_tenant,

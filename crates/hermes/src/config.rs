@@ -42,6 +42,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
+    pub agent: AgentSettings,
 }
 
 impl Default for Settings {
@@ -55,6 +56,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             log: LogSettings::default(),
             demo: DemoSettings::default(),
+            agent: AgentSettings::default(),
         }
     }
 }
@@ -235,6 +237,21 @@ pub struct DemoSettings {
     pub seed: Option<bool>,
 }
 
+/// The intake agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSettings {
+    /// A text conversation nobody has written in for this long is ended as
+    /// `abandoned` (the caller went silent), keeping what was said.
+    pub idle_minutes: u64,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        Self { idle_minutes: 30 }
+    }
+}
+
 /// A configuration problem, naming the key.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -281,6 +298,9 @@ impl Settings {
     /// Rules the types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
+        if self.agent.idle_minutes == 0 {
+            return err("agent.idle_minutes", "must be at least 1");
+        }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")

@@ -119,6 +119,19 @@ impl Application {
                 hermes_api::reconcile_conflict_indexes(&warm).await;
             }
         }));
+        // Text conversations whose caller went silent end as `abandoned`.
+        let sweep = state.clone();
+        let idle = Duration::from_secs(settings.agent.idle_minutes * 60);
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let ended = hermes_api::routes::conversations::sweep_idle(&sweep, idle).await;
+                if ended > 0 {
+                    tracing::info!(ended, "idle text conversations ended");
+                }
+            }
+        }));
         let reload_every = Duration::from_secs(settings.auth.key_reload_secs);
         background.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(reload_every);

@@ -81,7 +81,7 @@ pub async fn start(
                 .details(serde_json::json!({"channel": "text"})),
         )
         .await?;
-    let turn = drive(&state, tenant.id, id, &mut engine, Event::Start).await?;
+    let turn = drive(&state, tenant.id, id, &mut engine, Event::Start, 0).await?;
     Ok((
         StatusCode::CREATED,
         Json(Started {
@@ -113,9 +113,62 @@ pub async fn message(
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(ParseError::new("text", "must be 1 to 2000 characters").into());
     }
-    // One answer for a malformed token, an unknown one and a wrong secret.
+    let live = load(&state, &token).await?;
+    live.take(&state, Event::caller(text.to_owned())).await
+}
+
+/// The caller left (closed the chat): the intake is kept as `abandoned`
+/// with everything said so far (public; the token is the credential).
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{conversation_id}/end", tag = "intake",
+    params(("conversation_id" = String, Path, description = "The conversation token from the start")),
+    responses(
+        (status = 200, body = Reply),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The conversation has already ended", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    )
+)]
+pub async fn end(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<Reply>> {
+    let live = load(&state, &token).await?;
+    live.take(&state, Event::HungUp).await
+}
+
+struct Live {
+    tenant: hermes_core::TenantId,
+    id: Uuid,
+    engine: Engine,
+    version: i64,
+}
+
+impl Live {
+    /// One turn of the conversation, answered to the client.
+    async fn take(mut self, state: &AppState, event: Event) -> ApiResult<Json<Reply>> {
+        let turn = drive(
+            state,
+            self.tenant,
+            self.id,
+            &mut self.engine,
+            event,
+            self.version,
+        )
+        .await?;
+        Ok(Json(Reply {
+            reply: turn.replies.join(" "),
+            state: turn.stage.to_owned(),
+            done: turn.done,
+        }))
+    }
+}
+
+/// The live conversation a token names. One answer (404) for a malformed
+/// token, an unknown one and a wrong secret; 409 once it has ended.
+async fn load(state: &AppState, token: &str) -> ApiResult<Live> {
     let not_found = || ApiError::NotFound("conversation");
-    let (tenant, id, hash) = ConversationSecret::parse(&token).ok_or_else(not_found)?;
+    let (tenant, id, hash) = ConversationSecret::parse(token).ok_or_else(not_found)?;
     let row = state
         .store
         .scoped(tenant)
@@ -131,20 +184,62 @@ pub async fn message(
             message: "this conversation has ended; start a new one".into(),
         });
     };
-    let mut engine: Engine = serde_json::from_value(conversation).map_err(ApiError::internal)?;
-    let turn = drive(
-        &state,
+    let engine: Engine = serde_json::from_value(conversation).map_err(ApiError::internal)?;
+    Ok(Live {
         tenant,
         id,
-        &mut engine,
-        Event::Caller {
-            text: text.to_owned(),
-        },
-    )
-    .await?;
-    Ok(Json(Reply {
-        reply: turn.replies.join(" "),
-        state: turn.stage.to_owned(),
-        done: turn.done,
-    }))
+        engine,
+        version: row.version,
+    })
+}
+
+/// Text conversations nobody has written in for `idle`: the caller went
+/// silent. Each gets the silence the engine would hear on a call (twice:
+/// "are you still there?", then the end), so it is kept as `abandoned`
+/// with everything said so far. Runs every minute on every node; two
+/// nodes sweeping at once cannot both end one conversation (the turn's
+/// version check lets one win).
+pub async fn sweep_idle(state: &AppState, idle: std::time::Duration) -> usize {
+    let Ok(tenants) = state.store.list_tenants().await else {
+        return 0;
+    };
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(idle).unwrap_or_else(|_| chrono::Duration::minutes(30));
+    let mut ended = 0;
+    for t in tenants {
+        let store = state.store.scoped(t.id);
+        let filter = hermes_store::IntakeFilter {
+            status: Some("in_progress".into()),
+            limit: 500,
+            ..Default::default()
+        };
+        let Ok(rows) = store.list_intakes(&filter).await else {
+            continue;
+        };
+        for row in rows {
+            if row.channel != "text" || row.updated_at >= cutoff {
+                continue;
+            }
+            let Some(conversation) = row.conversation else {
+                continue;
+            };
+            let Ok(mut engine) = serde_json::from_value::<Engine>(conversation) else {
+                continue;
+            };
+            let mut version = row.version;
+            while !engine.is_done() {
+                match drive(state, t.id, row.id, &mut engine, Event::Silence, version).await {
+                    Ok(turn) => version = turn.version,
+                    Err(e) => {
+                        tracing::info!(error = %e, intake = %row.id, "idle sweep skipped a conversation");
+                        break;
+                    }
+                }
+            }
+            if engine.is_done() {
+                ended += 1;
+            }
+        }
+    }
+    ended
 }

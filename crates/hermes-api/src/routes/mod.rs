@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod intakes;
 pub mod me;
 pub mod parties;
+pub mod question_sets;
 pub mod scheduling;
 pub mod settings;
 pub mod system;

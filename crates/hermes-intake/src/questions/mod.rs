@@ -29,6 +29,8 @@ pub const MAX_PROMPT_CHARS: usize = 300;
 
 /// One question the agent asks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Question {
     /// A slug, unique in its set: `[a-z][a-z0-9_]{1,39}`.
     pub id: String,
@@ -39,8 +41,10 @@ pub struct Question {
     pub conflict_party: bool,
 }
 
-/// The shape of an answer, which picks the NLU extractor.
+/// The shape of an answer, which picks the NLU extractor: `"text"`,
+/// `"yes_no"`, `"date"`, …, or `{"choice": ["a", "b"]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerKind {
     Text,
@@ -57,6 +61,8 @@ pub enum AnswerKind {
 
 /// The questions for one practice area.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct QuestionSet {
     pub practice_area: String,
     /// Asked first, before any facts.

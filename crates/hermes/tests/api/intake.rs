@@ -209,3 +209,284 @@ async fn staff_correct_an_intake_and_the_audit_log_says_so() {
         .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+/// Areas the tests' firm takes, set through the API.
+async fn take_areas(app: &TestApp, admin: &str, keys: &[&str]) {
+    let areas: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({ "key": k, "consultation_minutes": 30, "free_consultation": true }))
+        .collect();
+    let resp = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/practice-areas",
+            Some(admin),
+            Some(json!({ "areas": areas })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
+}
+
+#[tokio::test]
+async fn question_sets_are_edited_as_validated_data_and_the_agent_asks_them() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    take_areas(&app, &admin.access, &["family", "employment"]).await;
+
+    let list = app
+        .get_json("/api/v1/settings/question-sets", &admin.access)
+        .await;
+    let sources: Vec<(&str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["practice_area"].as_str().unwrap(),
+                s["source"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sources, [("family", "default"), ("employment", "default")]);
+
+    let custom = json!({
+        "practice_area": "family",
+        "conflict_questions": [{
+            "id": "spouse_name", "prompt": "What is your spouse's full name, as it appears on the marriage certificate?",
+            "kind": "person_name", "required": true, "conflict_party": true
+        }],
+        "fact_questions": [{
+            "id": "children", "prompt": "How many children do you have together?",
+            "kind": "number", "required": true, "conflict_party": false
+        }]
+    });
+    let put = |body: Value, area: &'static str| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            app.send(
+                Method::PUT,
+                &format!("/api/v1/settings/question-sets/{area}"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    // Every problem at once: facts before conflicts is impossible to send,
+    // but a set with no party question, a bad id and advice in a prompt is.
+    let mut bad = custom.clone();
+    bad["conflict_questions"][0]["conflict_party"] = json!(false);
+    bad["fact_questions"][0]["id"] = json!("Kids!");
+    bad["fact_questions"][0]["prompt"] =
+        json!("You should file for divorce first. How many children?");
+    let resp = put(bad, "family").await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = resp.json().await.unwrap();
+    let msg = body["message"].as_str().unwrap_or_default().to_owned()
+        + body["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("party"), "{body}");
+    assert!(msg.contains("Kids!"), "{body}");
+    // The path and the body must agree; unknown areas are not the firm's.
+    assert_eq!(
+        put(custom.clone(), "employment").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        put(custom.clone(), "bankruptcy").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Unknown fields are refused rather than silently dropped.
+    let mut typo = custom.clone();
+    typo["fact_questions"][0]["requird"] = json!(true);
+    assert_eq!(put(typo, "family").await.status(), StatusCode::BAD_REQUEST);
+    // Staff may read, not write.
+    let (_, staff) = app.user_with_role(&app.alpha, "STAFF").await;
+    let resp = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/question-sets/family",
+            Some(&staff.access),
+            Some(custom.clone()),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    let resp = put(custom.clone(), "family").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let got = app
+        .get_json("/api/v1/settings/question-sets/family", &staff.access)
+        .await;
+    assert_eq!(got["source"], "custom");
+    assert_eq!(got["set"], custom);
+    // Another firm still has the default.
+    let bravo = app.admin(&app.bravo).await;
+    take_areas(&app, &bravo.access, &["family"]).await;
+    let theirs = app
+        .get_json("/api/v1/settings/question-sets/family", &bravo.access)
+        .await;
+    assert_eq!(theirs["source"], "default");
+
+    // The agent asks the firm's own question.
+    let (token, _) = start(&app, &app.alpha.slug).await;
+    let mut last = String::new();
+    for line in [
+        "yes",
+        "Maria Lopez",
+        "L O P E Z",
+        "503 555 0100",
+        "yes",
+        "no",
+        "yes",
+        "myself",
+        "I want to get divorced",
+        "yes",
+    ] {
+        let (status, body) = say(&app, &token, line).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        last = body["reply"].as_str().unwrap().to_owned();
+    }
+    assert!(
+        last.contains("as it appears on the marriage certificate"),
+        "{last}"
+    );
+
+    // Back to the default, audited both ways.
+    let resp = app
+        .send(
+            Method::DELETE,
+            "/api/v1/settings/question-sets/family",
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let got = app
+        .get_json("/api/v1/settings/question-sets/family", &admin.access)
+        .await;
+    assert_eq!(got["source"], "default");
+    let resp = app
+        .send(
+            Method::DELETE,
+            "/api/v1/settings/question-sets/family",
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let audit = app
+        .get_json("/api/v1/audit?action=settings.update", &admin.access)
+        .await;
+    let text = audit.to_string();
+    assert!(text.contains("question_set"), "{text}");
+    assert!(
+        !text.contains("marriage certificate"),
+        "prompts stay out of the audit log"
+    );
+}
+
+#[tokio::test]
+async fn a_caller_who_leaves_or_goes_silent_leaves_an_abandoned_intake() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    // Hang-up: the chat is closed mid-call.
+    let (token, _) = start(&app, &app.alpha.slug).await;
+    for line in ["yes", "Maria Lopez"] {
+        assert_eq!(say(&app, &token, line).await.0, StatusCode::OK);
+    }
+    let resp = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{token}/end"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["done"], true);
+    let (status, _) = say(&app, &token, "hello?").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let list = app
+        .get_json("/api/v1/intakes?status=abandoned", &admin.access)
+        .await;
+    let items = list["intakes"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    let record = &items[0]["record"];
+    assert_eq!(record["fields"]["name"]["value"], "Maria Lopez");
+    assert!(record["summary"].as_str().unwrap().contains("Maria Lopez"));
+
+    // Silence: nobody writes; the sweep ends it (idle = 0 here).
+    let (token2, _) = start(&app, &app.alpha.slug).await;
+    assert_eq!(say(&app, &token2, "yes").await.0, StatusCode::OK);
+    assert_eq!(say(&app, &token2, "Jane Smith").await.0, StatusCode::OK);
+    let ended = hermes_api::routes::conversations::sweep_idle(
+        &app.state,
+        std::time::Duration::from_secs(3600),
+    )
+    .await;
+    assert_eq!(ended, 0, "a conversation active a moment ago is not idle");
+    let ended =
+        hermes_api::routes::conversations::sweep_idle(&app.state, std::time::Duration::ZERO).await;
+    assert_eq!(ended, 1);
+    let (status, _) = say(&app, &token2, "sorry, I'm back").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let list = app
+        .get_json("/api/v1/intakes?status=abandoned", &admin.access)
+        .await;
+    let text = list.to_string();
+    assert!(text.contains("Jane Smith"), "{text}");
+    assert!(
+        text.contains("Are you still there?"),
+        "the silence was heard: {text}"
+    );
+}
+
+#[tokio::test]
+async fn messages_sent_at_once_never_lose_each_other() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    let (token, _) = start(&app, &app.alpha.slug).await;
+    // Ten copies of one answer at once: each is either taken in turn or
+    // refused with 409 `stale` (send again); none overwrites another.
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/conversations/{token}/messages"));
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .json(&json!({ "text": format!("yes {i}") }))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap();
+            (status, body)
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT => {
+                let code = body["code"].as_str().or(body["error"]["code"].as_str());
+                assert_eq!(code, Some("stale"), "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(ok >= 1);
+    let list = app.get_json("/api/v1/intakes", &admin.access).await;
+    let items = list["intakes"].as_array().unwrap();
+    let transcript = items[0]["record"]["transcript"].as_array().unwrap();
+    let caller_turns = transcript
+        .iter()
+        .filter(|t| t["speaker"] == "caller")
+        .count();
+    assert_eq!(
+        caller_turns, ok,
+        "every accepted message is in the transcript, once"
+    );
+}

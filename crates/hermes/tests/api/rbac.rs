@@ -152,6 +152,7 @@ async fn only_sign_in_and_public_documents_are_unauthenticated() {
         "POST /api/v1/auth/refresh",
         "POST /api/v1/tenants/{slug}/conversations",
         "POST /api/v1/conversations/{conversation_id}/messages",
+        "POST /api/v1/conversations/{conversation_id}/end",
         "GET /.well-known/jwks.json",
         "GET /healthz",
         "GET /readyz",
