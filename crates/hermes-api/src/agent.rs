@@ -66,6 +66,13 @@ pub async fn firm_for(state: &AppState, tenant: TenantId, at: DateTime<Utc>) -> 
     })
 }
 
+/// The seed of a conversation's reasoning traces: from its intake id, so
+/// a trace can be reproduced from the stored intake alone.
+pub fn seed_of(intake: Uuid) -> u64 {
+    let (hi, lo) = intake.as_u64_pair();
+    hi ^ lo
+}
+
 fn system(action: &'static str) -> AuditEvent {
     AuditEvent::new(Actor::System, action)
 }

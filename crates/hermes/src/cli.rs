@@ -42,6 +42,16 @@ pub enum Command {
     /// Manage the JWT signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Talk to a firm's intake agent in the terminal.
+    Chat {
+        /// The firm's slug.
+        #[arg(long)]
+        tenant: String,
+        /// Say each line of FILE in turn (blank lines and `#` comments
+        /// skipped) and print the resulting intake as JSON.
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +152,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::User(UserCommand::Create(args)) => user_create(settings, args).await,
         Command::Audit(AuditCommand::Verify { tenant }) => audit_verify(settings, &tenant).await,
+        Command::Chat { tenant, script } => {
+            crate::chat::run(settings, &tenant, script.as_deref()).await
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let dir = settings.keys_dir();
             let kid = hermes_auth::KeyRing::rotate(&dir)?;

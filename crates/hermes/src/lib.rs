@@ -7,6 +7,7 @@
 //! - [`cli`]: `hermes serve | migrate | tenant | user | audit | keys`.
 //! - [`telemetry`]: log output.
 
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod startup;

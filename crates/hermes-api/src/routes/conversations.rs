@@ -66,8 +66,8 @@ pub async fn start(
         .await?
         .ok_or(ApiError::NotFound("firm"))?;
     let firm = firm_for(&state, tenant.id, chrono::Utc::now()).await?;
-    let mut engine = Engine::new(firm);
     let id = Uuid::now_v7();
+    let mut engine = Engine::new(firm).with_seed(crate::agent::seed_of(id));
     let secret = ConversationSecret::generate(tenant.id, id);
     state
         .store

@@ -563,3 +563,70 @@ async fn serves_on_postgres() {
     // No SQLite file was made on the side.
     assert!(!dir.path().join("data/hermes.db").exists());
 }
+
+#[test]
+fn a_scripted_chat_prints_the_intake_it_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("call.txt");
+    std::fs::write(
+        &script,
+        "# a caller with a hearing tomorrow\n\
+         yes\n\
+         my name is Maria Lopez\n\
+         L-O-P-E-Z\n\
+         five oh three, five five five, zero one zero zero\n\
+         yes\n\
+         no\n\
+         yes\n\
+         myself\n\
+         \n\
+         I have a custody hearing tomorrow and no lawyer\n\
+         yes\n\
+         what should I tell the police?\n",
+    )
+    .unwrap();
+    // The embedded defaults (the demo firm) in an empty directory.
+    let out = hermes(dir.path())
+        .args(["chat", "--tenant", "demo", "--script"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // stdout is the intake alone, as JSON; the conversation is on stderr.
+    let intake: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(
+        stderr.contains("agent: Thank you for calling Demo Law Group"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("caller: L-O-P-E-Z"), "{stderr}");
+    assert!(
+        !stderr.contains("a caller whose son"),
+        "comments are not said"
+    );
+    assert_eq!(intake["channel"], "text");
+    assert_eq!(intake["caller_name"], "Maria Lopez");
+    assert_eq!(intake["practice_area"], "family", "{stderr}");
+    assert_eq!(intake["urgency"], "urgent");
+    let record = &intake["record"];
+    assert_eq!(record["fields"]["phone"]["value"], "+15035550100");
+    // The script ended mid-call: a hang-up, everything kept.
+    assert_eq!(intake["status"], "abandoned");
+    assert!(
+        record["transcript"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["text"] == "what should I tell the police?")
+    );
+    assert!(stderr.contains("can't give legal advice"), "{stderr}");
+
+    // Unknown firm: a clear error, non-zero exit.
+    let out = hermes(dir.path())
+        .args(["chat", "--tenant", "nobody-here", "--script"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no firm with slug"));
+}
