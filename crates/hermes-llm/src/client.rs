@@ -73,7 +73,9 @@ impl LlmClient {
             None => None,
             Some(key) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
-                    .map_err(|_| LlmError::Config("api_key is not a valid header value".into()))?;
+                    .map_err(|_| {
+                    LlmError::Config("api_key is not a valid header value".into())
+                })?;
                 value.set_sensitive(true);
                 Some(value)
             }
@@ -100,7 +102,11 @@ impl LlmClient {
     }
 
     fn post(&self, request: &ChatRequest) -> reqwest::RequestBuilder {
-        let mut builder = self.inner.http.post(self.inner.endpoint.clone()).json(request);
+        let mut builder = self
+            .inner
+            .http
+            .post(self.inner.endpoint.clone())
+            .json(request);
         if let Some(auth) = &self.inner.authorization {
             builder = builder.header(reqwest::header::AUTHORIZATION, auth.clone());
         }
@@ -115,7 +121,11 @@ impl LlmClient {
     ) -> Result<AssistantMessage, LlmError> {
         debug_assert!(!request.stream);
         let call = async {
-            let response = self.post(request).send().await.map_err(LlmError::transport)?;
+            let response = self
+                .post(request)
+                .send()
+                .await
+                .map_err(LlmError::transport)?;
             let response = check_status(response)?;
             let body = response.bytes().await.map_err(LlmError::transport)?;
             let completion: ChatCompletion =
@@ -125,7 +135,11 @@ impl LlmClient {
                 .into_iter()
                 .next()
                 .ok_or_else(|| LlmError::Malformed("no choices".into()))?;
-            if choice.message.refusal.as_deref().is_some_and(|r| !r.is_empty())
+            if choice
+                .message
+                .refusal
+                .as_deref()
+                .is_some_and(|r| !r.is_empty())
                 || choice.finish_reason.as_deref() == Some("content_filter")
             {
                 return Err(LlmError::Refused);
@@ -157,8 +171,7 @@ impl LlmClient {
     }
 }
 
-type Events =
-    Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
 enum StreamState {
     Start {
@@ -251,7 +264,11 @@ async fn next_piece(
         };
         let mut text = String::new();
         for choice in chunk.choices.iter().take(1) {
-            if choice.delta.refusal.as_deref().is_some_and(|r| !r.is_empty())
+            if choice
+                .delta
+                .refusal
+                .as_deref()
+                .is_some_and(|r| !r.is_empty())
                 || choice.finish_reason.as_deref() == Some("content_filter")
             {
                 return fail(LlmError::Refused);

@@ -78,6 +78,4 @@ mod wire;
 pub use client::LlmClient;
 pub use config::LlmConfig;
 pub use error::LlmError;
-pub use ops::{
-    ExtractedParty, FieldKind, FieldSpec, MAX_SAMPLES, PartyRole, Speaker, UNKNOWN,
-};
+pub use ops::{ExtractedParty, FieldKind, FieldSpec, MAX_SAMPLES, PartyRole, Speaker, UNKNOWN};

@@ -261,7 +261,9 @@ impl LlmClient {
         let mut fields = BTreeMap::new();
         for arguments in calls {
             let Value::Object(arguments) = arguments else {
-                return Err(LlmError::Invalid("record_fields arguments not an object".into()));
+                return Err(LlmError::Invalid(
+                    "record_fields arguments not an object".into(),
+                ));
             };
             for (id, value) in arguments {
                 let Some(spec) = questions.iter().find(|q| q.id == id) else {
@@ -408,7 +410,9 @@ fn parse_parties(message: AssistantMessage) -> Result<Vec<ExtractedParty>, LlmEr
             .and_then(Value::as_str)
             .and_then(|r| PartyRole::parse(r.trim()));
         match (name, role) {
-            (Some(name), Some(role)) if !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS => {
+            (Some(name), Some(role))
+                if !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS =>
+            {
                 let party = ExtractedParty {
                     name: name.to_owned(),
                     role,
@@ -425,8 +429,12 @@ fn parse_parties(message: AssistantMessage) -> Result<Vec<ExtractedParty>, LlmEr
 
 fn field_schema(q: &FieldSpec) -> Value {
     let hint = match &q.kind {
-        FieldKind::YesNo => return json!({ "type": "string", "enum": ["yes", "no"], "description": q.question }),
-        FieldKind::Choice(options) => return json!({ "type": "string", "enum": options, "description": q.question }),
+        FieldKind::YesNo => {
+            return json!({ "type": "string", "enum": ["yes", "no"], "description": q.question });
+        }
+        FieldKind::Choice(options) => {
+            return json!({ "type": "string", "enum": options, "description": q.question });
+        }
         FieldKind::Text => "",
         FieldKind::Date => " (as the caller said it, or YYYY-MM-DD when they gave an exact date)",
         FieldKind::Number => " (a number)",

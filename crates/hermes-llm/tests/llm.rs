@@ -85,7 +85,11 @@ async fn classify_samples_run_concurrently() {
     // than the 1.5 s deadline. Concurrent, they all arrive.
     let fake = FakeLlm::start().await;
     fake.respond_with(|body| {
-        let key = if body["seed"] == 7 { "criminal" } else { "family" };
+        let key = if body["seed"] == 7 {
+            "criminal"
+        } else {
+            "family"
+        };
         label(key).after(Duration::from_millis(600))
     });
     let votes = client(&fake)
@@ -195,7 +199,8 @@ async fn extract_parties_returns_each_sample() {
 
     for body in fake.bodies() {
         assert_eq!(body["response_format"]["type"], "json_schema");
-        let items = &body["response_format"]["json_schema"]["schema"]["properties"]["parties"]["items"];
+        let items =
+            &body["response_format"]["json_schema"]["schema"]["properties"]["parties"]["items"];
         assert_eq!(
             items["properties"]["role"]["enum"],
             json!(["client", "adverse", "related"])
@@ -359,7 +364,10 @@ async fn summarise_sends_the_transcript_and_returns_the_text() {
     let body = &fake.bodies()[0];
     let user = user_message(body);
     assert!(user.contains("Receptionist: How can I help?"), "{user}");
-    assert!(user.contains("Caller: I need a divorce from John Roe."), "{user}");
+    assert!(
+        user.contains("Caller: I need a divorce from John Roe."),
+        "{user}"
+    );
     assert_eq!(body["stream"], false);
     assert!(body.get("tools").is_none() && body.get("response_format").is_none());
 }
@@ -392,9 +400,17 @@ async fn phrase_streams_and_assembles_the_pieces() {
     let body = &fake.bodies()[0];
     assert_eq!(body["stream"], true);
     let user = user_message(body);
-    assert!(user.contains("<draft>\nWhat is your phone number?\n</draft>"), "{user}");
-    assert!(user.contains("<context>\nthe caller is Jane\n</context>"), "{user}");
-    assert!(system_prompt(body).contains("Never add information, promises, opinions or legal advice"));
+    assert!(
+        user.contains("<draft>\nWhat is your phone number?\n</draft>"),
+        "{user}"
+    );
+    assert!(
+        user.contains("<context>\nthe caller is Jane\n</context>"),
+        "{user}"
+    );
+    assert!(
+        system_prompt(body).contains("Never add information, promises, opinions or legal advice")
+    );
 }
 
 #[tokio::test]
@@ -404,7 +420,10 @@ async fn phrase_returns_the_model_text_verbatim_for_the_guardrail_to_judge() {
     let fake = FakeLlm::start().await;
     let said = "You should definitely sue them; you'll win at least $50,000.";
     fake.push(Reply::stream(
-        ["You should definitely sue them; ", "you'll win at least $50,000."],
+        [
+            "You should definitely sue them; ",
+            "you'll win at least $50,000.",
+        ],
         Duration::ZERO,
     ));
     let text = client(&fake)
@@ -430,13 +449,21 @@ async fn phrase_stream_yields_pieces_as_they_arrive() {
 #[tokio::test]
 async fn a_slow_first_token_times_out_by_the_first_token_deadline() {
     let fake = FakeLlm::start().await;
-    fake.push(Reply::Stream(vec![
-        (Duration::from_secs(5), "Too late".into()),
-    ]));
+    fake.push(Reply::Stream(vec![(
+        Duration::from_secs(5),
+        "Too late".into(),
+    )]));
     let started = Instant::now();
     let err = client(&fake).phrase("Hello.", "").await.unwrap_err();
-    assert!(matches!(err, LlmError::Timeout(d) if d == DEADLINE), "{err:?}");
-    assert!(started.elapsed() < DEADLINE + SLACK, "{:?}", started.elapsed());
+    assert!(
+        matches!(err, LlmError::Timeout(d) if d == DEADLINE),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < DEADLINE + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -448,9 +475,19 @@ async fn a_stream_slower_than_the_total_deadline_times_out() {
         Duration::from_millis(500),
     ));
     let started = Instant::now();
-    let err = client(&fake).phrase("a b c d e f g h", "").await.unwrap_err();
-    assert!(matches!(err, LlmError::Timeout(d) if d == DEADLINE * 2), "{err:?}");
-    assert!(started.elapsed() < DEADLINE * 2 + SLACK, "{:?}", started.elapsed());
+    let err = client(&fake)
+        .phrase("a b c d e f g h", "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LlmError::Timeout(d) if d == DEADLINE * 2),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < DEADLINE * 2 + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -486,9 +523,7 @@ async fn summarise_with(reply: Reply) -> (Result<String, LlmError>, Duration) {
     let fake = FakeLlm::start().await;
     fake.push(reply);
     let started = Instant::now();
-    let result = client(&fake)
-        .summarise(&[(Speaker::Caller, "hello")])
-        .await;
+    let result = client(&fake).summarise(&[(Speaker::Caller, "hello")]).await;
     (result, started.elapsed())
 }
 
@@ -517,7 +552,11 @@ async fn a_hanging_server_times_out_every_sample_at_once() {
         .await
         .unwrap_err();
     assert_eq!(err, LlmError::Timeout(DEADLINE));
-    assert!(started.elapsed() < DEADLINE + SLACK, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < DEADLINE + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(fake.requests().len(), 4);
 }
 
@@ -566,7 +605,8 @@ async fn a_body_that_is_not_json_is_malformed() {
 
 #[tokio::test]
 async fn json_without_choices_is_malformed() {
-    let (result, _) = summarise_with(Reply::Malformed(r#"{"object":"chat.completion"}"#.into())).await;
+    let (result, _) =
+        summarise_with(Reply::Malformed(r#"{"object":"chat.completion"}"#.into())).await;
     assert!(matches!(result, Err(LlmError::Malformed(_))), "{result:?}");
     let (result, _) = summarise_with(Reply::Malformed(r#"{"choices":[]}"#.into())).await;
     assert!(matches!(result, Err(LlmError::Malformed(_))), "{result:?}");
@@ -574,8 +614,10 @@ async fn json_without_choices_is_malformed() {
 
 #[tokio::test]
 async fn a_malformed_error_does_not_repeat_the_body() {
-    let (result, _) =
-        summarise_with(Reply::Malformed(r#"{"choices": "my SSN is 123-45-6789"}"#.into())).await;
+    let (result, _) = summarise_with(Reply::Malformed(
+        r#"{"choices": "my SSN is 123-45-6789"}"#.into(),
+    ))
+    .await;
     let err = result.unwrap_err();
     assert!(!err.to_string().contains("123-45-6789"), "{err}");
 }
@@ -616,11 +658,21 @@ async fn nothing_listening_is_a_transport_error() {
 async fn the_api_key_is_sent_as_a_bearer_token_and_only_when_set() {
     let fake = FakeLlm::start().await;
     fake.push(Reply::text("one")).push(Reply::text("two"));
-    let with_key = LlmClient::new(LlmConfig::new(fake.base_url(), "m").with_api_key("sk-test-123")).unwrap();
-    with_key.summarise(&[(Speaker::Caller, "hi")]).await.unwrap();
-    client(&fake).summarise(&[(Speaker::Caller, "hi")]).await.unwrap();
+    let with_key =
+        LlmClient::new(LlmConfig::new(fake.base_url(), "m").with_api_key("sk-test-123")).unwrap();
+    with_key
+        .summarise(&[(Speaker::Caller, "hi")])
+        .await
+        .unwrap();
+    client(&fake)
+        .summarise(&[(Speaker::Caller, "hi")])
+        .await
+        .unwrap();
     let requests = fake.requests();
-    assert_eq!(requests[0].authorization.as_deref(), Some("Bearer sk-test-123"));
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some("Bearer sk-test-123")
+    );
     assert_eq!(requests[1].authorization, None);
     assert!(!format!("{with_key:?}").contains("sk-test-123"));
 }

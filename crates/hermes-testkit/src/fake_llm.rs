@@ -405,7 +405,11 @@ fn cut_off(events: Vec<(Duration, String)>, streaming: bool) -> Response {
     if streaming {
         sse_response(Body::from_stream(body))
     } else {
-        ([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response()
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from_stream(body),
+        )
+            .into_response()
     }
 }
 
