@@ -14,6 +14,7 @@ use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use secrecy::ExposeSecret;
 use tokio::time::{Instant, timeout_at};
+use tracing::debug;
 
 use crate::config::LlmConfig;
 use crate::error::LlmError;
@@ -146,10 +147,22 @@ impl LlmClient {
             }
             Ok(choice.message)
         };
-        match timeout_at(deadline.at, call).await {
+        let started = Instant::now();
+        let result = match timeout_at(deadline.at, call).await {
             Ok(result) => result,
             Err(_) => Err(LlmError::Timeout(deadline.budget)),
+        };
+        // Latency and outcome only: never the prompt or the answer.
+        match &result {
+            Ok(_) => debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "completion"
+            ),
+            Err(e) => {
+                debug!(elapsed_ms = started.elapsed().as_millis() as u64, error = %e, "completion failed")
+            }
         }
+        result
     }
 
     /// A streamed completion as the pieces of text the server sends, in

@@ -113,6 +113,9 @@ impl LlmClient {
     /// covers them all. Element *i* is sample *i*'s key, or `None` when that
     /// sample failed or answered outside the enum. `Err` only when no
     /// sample gave a usable answer.
+    ///
+    /// Request shape: `response_format.json_schema.name` is
+    /// `"classification"`.
     #[instrument(skip_all, fields(op = "classify", n = n_samples))]
     pub async fn classify(
         &self,
@@ -166,6 +169,8 @@ impl LlmClient {
     /// the schema is left out, so there may be fewer than `n_samples`
     /// lists; `Err` when there are none. An empty list is a sample that
     /// found nobody named.
+    ///
+    /// Request shape: `response_format.json_schema.name` is `"parties"`.
     #[instrument(skip_all, fields(op = "extract_parties", n = n_samples))]
     pub async fn extract_parties(
         &self,
@@ -210,13 +215,18 @@ impl LlmClient {
     /// question ids. Ids the model invents are dropped, as are values of
     /// the wrong shape (a `Choice` outside its options, an object) and
     /// empty ones. An empty map is a valid answer: the narrative answered
-    /// nothing.
+    /// nothing. No questions, no request.
+    ///
+    /// Request shape: one tool, `record_fields`, forced by `tool_choice`.
     #[instrument(skip_all, fields(op = "extract_fields", questions = questions.len()))]
     pub async fn extract_fields(
         &self,
         narrative: &str,
         questions: &[FieldSpec],
     ) -> Result<BTreeMap<String, String>, LlmError> {
+        if questions.is_empty() {
+            return Ok(BTreeMap::new());
+        }
         let mut properties = Map::new();
         for q in questions {
             properties.insert(q.id.clone(), field_schema(q));
@@ -280,6 +290,8 @@ impl LlmClient {
 
     /// A short neutral summary of a conversation for the reviewing
     /// attorney.
+    ///
+    /// Request shape: no tools, no `response_format`, not streamed.
     #[instrument(skip_all, fields(op = "summarise", lines = transcript.len()))]
     pub async fn summarise(&self, transcript: &[(Speaker, &str)]) -> Result<String, LlmError> {
         let mut lines = String::new();
@@ -307,6 +319,8 @@ impl LlmClient {
     /// first-token and total deadlines. The text is returned as the model
     /// wrote it (trimmed): checking it is the guardrail's job, and the
     /// agent must pass it through the guardrail before it is said.
+    ///
+    /// Request shape: `"stream": true`, the draft between `<draft>` tags.
     #[instrument(skip_all, fields(op = "phrase"))]
     pub async fn phrase(&self, draft: &str, context: &str) -> Result<String, LlmError> {
         let mut pieces = self.phrase_stream(draft, context);

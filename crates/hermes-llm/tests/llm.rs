@@ -10,7 +10,7 @@ use hermes_llm::{
     ExtractedParty, FieldKind, FieldSpec, LlmClient, LlmConfig, LlmError, PartyRole, Speaker,
 };
 use hermes_testkit::fake_llm::{FakeLlm, Reply, system_prompt, user_message};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Deadlines short enough to keep the suite quick, long enough that a
 /// loaded two-core CI machine answers a local request well within them.
@@ -79,7 +79,7 @@ async fn classify_sends_one_request_per_sample_with_schema_seed_and_temperature(
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classify_samples_run_concurrently() {
     // Each answer takes 600 ms; three in sequence would need 1.8 s, more
     // than the 1.5 s deadline. Concurrent, they all arrive.
@@ -92,10 +92,16 @@ async fn classify_samples_run_concurrently() {
         };
         label(key).after(Duration::from_millis(600))
     });
-    let votes = client(&fake)
-        .classify("arrested after the divorce hearing", LABELS, 3, 0.9, 7)
-        .await
-        .unwrap();
+    // Spawned, as the API's handlers run it: the futures are `Send`.
+    let client = client(&fake);
+    let votes = tokio::spawn(async move {
+        client
+            .classify("arrested after the divorce hearing", LABELS, 3, 0.9, 7)
+            .await
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         votes,
         vec![
@@ -698,12 +704,37 @@ async fn a_trailing_slash_on_the_base_url_is_fine() {
     assert_eq!(text, "ok");
 }
 
-#[allow(dead_code)]
-fn _assert_send(client: LlmClient) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(async move {
-        let _ = client.classify("x", LABELS, 1, 0.0, 0).await;
-        let _ = client.phrase("x", "").await;
-        let _: Value = Value::Null;
+#[tokio::test]
+async fn no_questions_means_no_request() {
+    let fake = FakeLlm::start().await;
+    let fields = client(&fake).extract_fields("anything", &[]).await.unwrap();
+    assert!(fields.is_empty());
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_responder_serves_different_operations_at_once() {
+    // How an end-to-end test of the agent scripts the model: by what each
+    // request is, not by arrival order.
+    let fake = FakeLlm::start().await;
+    fake.respond_with(|body| {
+        if body["stream"] == true {
+            Reply::stream(["Of course."], Duration::from_millis(10))
+        } else if body["response_format"]["json_schema"]["name"] == "classification" {
+            label("estate")
+        } else {
+            Reply::status(500)
+        }
     });
+    let client = client(&fake);
+    let (votes, text) = tokio::join!(
+        client.classify("my mother's will", LABELS, 2, 0.5, 3),
+        client.phrase("Certainly.", ""),
+    );
+    assert_eq!(
+        votes.unwrap(),
+        vec![Some("estate".to_owned()), Some("estate".to_owned())]
+    );
+    assert_eq!(text.unwrap(), "Of course.");
+    assert_eq!(fake.requests().len(), 3);
 }
