@@ -28,8 +28,10 @@ pub struct LlmConfig {
     /// TCP (and TLS) connection set-up; also bounded by the deadlines above.
     pub connect_timeout: Duration,
     /// Upper bound on generated tokens per request (`max_tokens`), so a
-    /// rambling model cannot eat the deadline.
-    pub max_tokens: u32,
+    /// rambling model cannot eat the deadline. `None` leaves the field out,
+    /// for servers that refuse it (OpenAI's reasoning models want
+    /// `max_completion_tokens`, which the local servers do not all know).
+    pub max_tokens: Option<u32>,
 }
 
 impl LlmConfig {
@@ -45,7 +47,7 @@ impl LlmConfig {
             first_token_timeout: Duration::from_millis(1200),
             stream_timeout: Duration::from_secs(4),
             connect_timeout: Duration::from_millis(500),
-            max_tokens: 512,
+            max_tokens: Some(512),
         }
     }
 

@@ -249,7 +249,7 @@ impl LlmClient {
             tagged("caller_text", narrative),
         );
         request.temperature = Some(0.0);
-        request.max_tokens = Some(self.config().max_tokens);
+        request.max_tokens = self.config().max_tokens;
         request.tools = Some(vec![tool]);
         request.tool_choice = Some(json!({
             "type": "function",
@@ -308,7 +308,7 @@ impl LlmClient {
             tagged("caller_text", &lines),
         );
         request.temperature = Some(0.0);
-        request.max_tokens = Some(self.config().max_tokens);
+        request.max_tokens = self.config().max_tokens;
         let message = self
             .complete(&request, Deadline::after(self.config().request_timeout))
             .await?;
@@ -346,7 +346,7 @@ impl LlmClient {
         }
         let mut request = ChatRequest::new(&self.config().model, prompts::phrase(), user);
         request.temperature = Some(0.3);
-        request.max_tokens = Some(self.config().max_tokens);
+        request.max_tokens = self.config().max_tokens;
         let config = self.config();
         self.stream_text(
             request,
@@ -373,7 +373,7 @@ impl LlmClient {
                 let mut r = request.clone();
                 r.temperature = Some(temperature);
                 r.seed = Some(seed.wrapping_add(i as u64));
-                r.max_tokens = Some(self.config().max_tokens);
+                r.max_tokens = self.config().max_tokens;
                 r
             })
             .collect();

@@ -375,6 +375,9 @@ async fn summarise_sends_the_transcript_and_returns_the_text() {
         "{user}"
     );
     assert_eq!(body["stream"], false);
+    assert_eq!(body["temperature"], 0.0);
+    assert_eq!(body["max_tokens"], 512);
+    assert!(body.get("seed").is_none());
     assert!(body.get("tools").is_none() && body.get("response_format").is_none());
 }
 
@@ -737,4 +740,18 @@ async fn a_responder_serves_different_operations_at_once() {
     );
     assert_eq!(text.unwrap(), "Of course.");
     assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn max_tokens_can_be_left_out() {
+    let fake = FakeLlm::start().await;
+    fake.push(Reply::text("ok"));
+    let mut config = LlmConfig::new(fake.base_url(), "m");
+    config.max_tokens = None;
+    LlmClient::new(config)
+        .unwrap()
+        .summarise(&[(Speaker::Caller, "hi")])
+        .await
+        .unwrap();
+    assert!(fake.bodies()[0].get("max_tokens").is_none());
 }
