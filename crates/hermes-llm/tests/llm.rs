@@ -81,8 +81,7 @@ async fn classify_sends_one_request_per_sample_with_schema_seed_and_temperature(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classify_samples_run_concurrently() {
-    // Each answer takes 600 ms; three in sequence would need 1.8 s, more
-    // than the 1.5 s deadline. Concurrent, they all arrive.
+    // Each answer takes 600 ms: three in sequence need 1.8 s at least.
     let fake = FakeLlm::start().await;
     fake.respond_with(|body| {
         let key = if body["seed"] == 7 {
@@ -92,8 +91,11 @@ async fn classify_samples_run_concurrently() {
         };
         label(key).after(Duration::from_millis(600))
     });
+    let mut config = LlmConfig::new(fake.base_url(), "test-model");
+    config.request_timeout = Duration::from_secs(10);
+    let client = LlmClient::new(config).unwrap();
+    let started = Instant::now();
     // Spawned, as the API's handlers run it: the futures are `Send`.
-    let client = client(&fake);
     let votes = tokio::spawn(async move {
         client
             .classify("arrested after the divorce hearing", LABELS, 3, 0.9, 7)
@@ -102,6 +104,11 @@ async fn classify_samples_run_concurrently() {
     .await
     .unwrap()
     .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
         votes,
         vec![
