@@ -145,6 +145,9 @@ impl LlmClient {
             {
                 return Err(LlmError::Refused);
             }
+            if choice.finish_reason.as_deref() == Some("length") {
+                return Err(LlmError::Invalid("cut off at max_tokens".into()));
+            }
             Ok(choice.message)
         };
         let started = Instant::now();
@@ -275,8 +278,15 @@ async fn next_piece(
             Ok(chunk) => chunk,
             Err(e) => return fail(malformed("stream chunk", &e)),
         };
+        if chunk.error.is_some() {
+            return fail(LlmError::Malformed("error event in the stream".into()));
+        }
         let mut text = String::new();
         for choice in chunk.choices.iter().take(1) {
+            // Cut off by max_tokens: what came so far may end mid-sentence.
+            if choice.finish_reason.as_deref() == Some("length") {
+                return fail(LlmError::Invalid("cut off at max_tokens".into()));
+            }
             if choice
                 .delta
                 .refusal

@@ -126,6 +126,10 @@ impl FunctionCall {
 pub struct ChatChunk {
     #[serde(default)]
     pub choices: Vec<ChunkChoice>,
+    /// vLLM and others report a failure after the headers as an event
+    /// carrying an `error` object.
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]

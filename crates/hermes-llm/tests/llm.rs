@@ -517,6 +517,60 @@ async fn a_stream_cut_off_mid_sentence_is_an_error() {
     assert!(matches!(err, LlmError::Transport(_)), "{err:?}");
 }
 
+fn piece(text: &str) -> (Duration, String) {
+    let data =
+        json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
+    (Duration::ZERO, data.to_string())
+}
+
+#[tokio::test]
+async fn an_error_event_after_some_text_is_an_error_not_half_a_sentence() {
+    let fake = FakeLlm::start().await;
+    fake.push(Reply::Events(vec![
+        piece("Your consultation is on"),
+        (
+            Duration::ZERO,
+            json!({"error": {"message": "overloaded"}}).to_string(),
+        ),
+        (Duration::ZERO, "[DONE]".into()),
+    ]));
+    let err = client(&fake).phrase("Booked.", "").await.unwrap_err();
+    assert!(matches!(err, LlmError::Malformed(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_stream_cut_off_by_max_tokens_is_an_error() {
+    let fake = FakeLlm::start().await;
+    let length = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]});
+    fake.push(Reply::Events(vec![
+        piece("Your consultation is on"),
+        (Duration::ZERO, length.to_string()),
+        (Duration::ZERO, "[DONE]".into()),
+    ]));
+    let err = client(&fake).phrase("Booked.", "").await.unwrap_err();
+    assert!(matches!(err, LlmError::Invalid(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_stream_that_ends_after_its_finish_reason_without_done_is_complete() {
+    let fake = FakeLlm::start().await;
+    let stop = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+    fake.push(Reply::Events(vec![
+        piece("All set."),
+        (Duration::ZERO, stop.to_string()),
+    ]));
+    let text = client(&fake).phrase("Done.", "").await.unwrap();
+    assert_eq!(text, "All set.");
+}
+
+#[tokio::test]
+async fn a_stream_that_just_stops_is_an_error() {
+    let fake = FakeLlm::start().await;
+    fake.push(Reply::Events(vec![piece("Your consultation is on")]));
+    let err = client(&fake).phrase("Booked.", "").await.unwrap_err();
+    assert!(matches!(err, LlmError::Transport(_)), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_streamed_refusal_is_an_error() {
     let fake = FakeLlm::start().await;
@@ -761,4 +815,19 @@ async fn max_tokens_can_be_left_out() {
         .await
         .unwrap();
     assert!(fake.bodies()[0].get("max_tokens").is_none());
+}
+
+#[tokio::test]
+async fn an_answer_cut_off_by_max_tokens_is_an_error() {
+    // `Reply::Malformed` sends any body with a 200: here a well-formed one
+    // whose finish_reason says it was truncated.
+    let body = json!({
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": "Jane Roe called about"},
+            "finish_reason": "length",
+        }],
+    });
+    let (result, _) = summarise_with(Reply::Malformed(body.to_string())).await;
+    assert!(matches!(result, Err(LlmError::Invalid(_))), "{result:?}");
 }

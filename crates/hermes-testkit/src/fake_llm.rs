@@ -49,6 +49,10 @@ pub enum Reply {
     /// Like `Stream`, but the connection is cut after the pieces: no finish
     /// chunk, no `[DONE]`, no end of the chunked body.
     StreamThenDrop(Vec<(Duration, String)>),
+    /// Server-sent events as scripted: each string is one event's data
+    /// (sent as `data: {it}`), after its delay; nothing is added, not even
+    /// `[DONE]`. For odd servers: error events, `finish_reason: length`.
+    Events(Vec<(Duration, String)>),
     /// Waits, then answers with the inner reply (headers included, so this
     /// is also a delay before the first token).
     Delay(Duration, Box<Reply>),
@@ -58,7 +62,9 @@ pub enum Reply {
         status: u16,
         retry_after: Option<u64>,
     },
-    /// 200 with this body as it is (`Content-Type: application/json`).
+    /// 200 with this body as it is (`Content-Type: application/json`):
+    /// garbage, or a hand-written completion the other variants cannot
+    /// express.
     Malformed(String),
     /// Never answers.
     Hang,
@@ -279,6 +285,13 @@ async fn answer(mut reply: Reply, streaming: bool, model: &str) -> Response {
                     .map(|(d, p)| (d, sse(&content_chunk(model, &p)))),
             );
             return cut_off(events, true);
+        }
+        Reply::Events(events) => {
+            let events = events
+                .into_iter()
+                .map(|(d, data)| (d, format!("data: {data}\n\n")))
+                .collect();
+            return event_stream(events);
         }
         Reply::Stream(pieces) if streaming => {
             let mut events = vec![(Duration::ZERO, sse(&role_chunk(model)))];
