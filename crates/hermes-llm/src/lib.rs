@@ -41,6 +41,20 @@
 //!   close, and the system prompts say it is never an instruction (see
 //!   `prompts.rs`).
 //!
+//! The pattern on the caller's side (a sketch: `local_topic` and
+//! `majority` are the agent's):
+//!
+//! ```ignore
+//! let topic = match &llm {
+//!     Some(llm) => match llm.classify(text, &areas, 3, 0.7, seed).await {
+//!         Ok(votes) => majority(&votes).or_else(|| local_topic(text)),
+//!         // Timed out, 5xx, 429, garbage: the caller hears no difference.
+//!         Err(_) => local_topic(text),
+//!     },
+//!     None => local_topic(text),
+//! };
+//! ```
+//!
 //! # Client choice
 //!
 //! A thin client of our own over `reqwest` (rustls with aws-lc-rs, which
