@@ -5,12 +5,17 @@
 //!   server, owned by an ordinary (non-superuser) role so that row-level
 //!   security applies exactly as in production. Dropped with the value.
 //! - [`redis_url`]: the machine's Redis.
+//! - [`fake_llm`]: a scripted OpenAI-compatible chat-completions server on
+//!   127.0.0.1:0 (replies, delays, errors, hangs, dropped connections), for
+//!   the language-model client's tests and end-to-end tests of the agent.
 //!
 //! PostgreSQL and Redis are expected on this machine kind. When one is
 //! missing, tests that need it are skipped, except under CI (`CI` set) or
 //! the test script (`HERMES_REQUIRE_SERVICES` set), where a missing service
 //! is a failure: a suite that silently skips its
 //! PostgreSQL half must not pass.
+
+pub mod fake_llm;
 
 use std::time::Duration;
 
