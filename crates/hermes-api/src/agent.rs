@@ -125,8 +125,20 @@ pub async fn drive(
     event: Event,
     version: i64,
 ) -> ApiResult<TurnResult> {
-    let at = Utc::now();
     let store = state.store.scoped(tenant);
+    // Readings beyond the local extractors (a language model), bounded by
+    // the turn budget; none on the local path.
+    let event = match event {
+        Event::Caller { text, readings } if readings.is_empty() => {
+            let seed = engine
+                .seed()
+                .wrapping_add(engine.intake.transcript.len() as u64 * 7919);
+            let readings = state.understanding.readings(engine, &text, seed).await;
+            Event::Caller { text, readings }
+        }
+        other => other,
+    };
+    let at = Utc::now();
     let mut queue: VecDeque<Action> = engine.on_event(at, event).into();
     // The caller's words are in the transcript now: keep them before
     // anything slow or fallible runs. (A turn that ended the conversation
@@ -229,6 +241,12 @@ pub async fn drive(
         if let Some(event) = next {
             queue.extend(engine.on_event(Utc::now(), event));
         }
+    }
+    let replies = state.understanding.phrase(engine, replies).await;
+    if engine.is_done()
+        && let Some(summary) = state.understanding.summary(engine).await
+    {
+        engine.intake.summary = Some(summary);
     }
     let version = store
         .save_intake_turn(intake_id, &update_of(engine)?, version)

@@ -35,6 +35,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod understanding;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -108,6 +108,8 @@ pub struct Shared {
     pub metrics: PrometheusHandle,
     /// Each tenant's in-memory conflict index.
     pub conflicts: crate::conflict_index::ConflictIndexes,
+    /// The agent's optional language model (and other readers).
+    pub understanding: crate::understanding::Understanding,
 }
 
 impl AppState {
@@ -117,6 +119,7 @@ impl AppState {
         passwords: PasswordHasher,
         shared: Arc<dyn SharedState>,
         config: ApiConfig,
+        understanding: crate::understanding::Understanding,
     ) -> Self {
         let principals = PrincipalCache::new(config.principal_cache_ttl);
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -130,6 +133,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: crate::metrics::handle(),
             conflicts: Default::default(),
+            understanding,
         }))
     }
 }

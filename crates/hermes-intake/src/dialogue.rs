@@ -247,13 +247,28 @@ impl Engine {
         self
     }
 
+    /// The firm the engine answers for.
+    pub fn firm(&self) -> &Firm {
+        &self.firm
+    }
+
+    /// The seed of this conversation's reasoning traces.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// What to read from the caller's next turn besides the local
     /// extractors.
     pub fn wants(&self) -> Wants {
         Wants {
             practice_area: matches!(self.stage, Stage::Topic),
             party: matches!(self.stage, Stage::ConflictQuestion { .. }),
-            urgency: !matches!(self.stage, Stage::NotStarted | Stage::Done),
+            // Where callers tell their story; short answers (a name, a
+            // number) are triaged by the local cues alone.
+            urgency: matches!(
+                self.stage,
+                Stage::Topic | Stage::Fact { .. } | Stage::AnythingElse
+            ),
             field: match &self.stage {
                 Stage::Fact { index } => self.fact_questions().get(*index).cloned(),
                 _ => None,

@@ -244,11 +244,91 @@ pub struct AgentSettings {
     /// A text conversation nobody has written in for this long is ended as
     /// `abandoned` (the caller went silent), keeping what was said.
     pub idle_minutes: u64,
+    /// An OpenAI-compatible chat-completions server; unset, the agent runs
+    /// on local understanding alone.
+    pub llm: Option<LlmSettings>,
 }
 
 impl Default for AgentSettings {
     fn default() -> Self {
-        Self { idle_minutes: 30 }
+        Self {
+            idle_minutes: 30,
+            llm: None,
+        }
+    }
+}
+
+/// `[agent.llm]`: the language model the agent may consult. It never
+/// decides policy, and every call has a deadline after which the agent
+/// goes on without it.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmSettings {
+    /// e.g. `http://127.0.0.1:11434/v1` (Ollama), `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// Sent as a bearer token when set (`HERMES_AGENT__LLM__API_KEY`).
+    pub api_key: Option<String>,
+    /// Deadline of one request (all samples of a vote together).
+    pub request_timeout_ms: u64,
+    /// Streaming (rephrasing): the wait for the first token.
+    pub first_token_timeout_ms: u64,
+    /// The most a turn waits for all of the model's readings.
+    pub turn_budget_ms: u64,
+    /// Independent samples per decision, voted on (1 to 16).
+    pub samples: usize,
+    /// Sampling temperature of those samples (above 0 so they can differ).
+    pub temperature: f32,
+    /// Let the model rephrase the agent's replies (never the disclosures,
+    /// the refusal or emergency lines).
+    pub phrase: bool,
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("samples", &self.samples)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            model: String::new(),
+            api_key: None,
+            request_timeout_ms: 1500,
+            first_token_timeout_ms: 800,
+            turn_budget_ms: 1800,
+            samples: 3,
+            temperature: 0.7,
+            phrase: false,
+        }
+    }
+}
+
+impl LlmSettings {
+    /// The client and how the agent uses it.
+    pub fn agent(&self) -> anyhow::Result<hermes_api::understanding::LlmAgent> {
+        let mut c = hermes_llm::LlmConfig::new(self.base_url.clone(), self.model.clone());
+        if let Some(k) = &self.api_key {
+            c = c.with_api_key(k.clone());
+        }
+        c.request_timeout = Duration::from_millis(self.request_timeout_ms);
+        c.first_token_timeout = Duration::from_millis(self.first_token_timeout_ms);
+        c.stream_timeout =
+            Duration::from_millis(self.request_timeout_ms.max(self.first_token_timeout_ms));
+        Ok(hermes_api::understanding::LlmAgent {
+            client: hermes_llm::LlmClient::new(c).map_err(|e| anyhow::anyhow!("agent.llm: {e}"))?,
+            samples: self.samples,
+            temperature: self.temperature,
+            turn_budget: Duration::from_millis(self.turn_budget_ms),
+            phrase: self.phrase,
+        })
     }
 }
 
@@ -300,6 +380,26 @@ impl Settings {
         let err = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
         if self.agent.idle_minutes == 0 {
             return err("agent.idle_minutes", "must be at least 1");
+        }
+        if let Some(llm) = &self.agent.llm {
+            if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+                return err("agent.llm.base_url", "must start with http:// or https://");
+            }
+            if llm.model.trim().is_empty() {
+                return err("agent.llm.model", "must name the model");
+            }
+            if !(1..=hermes_llm::MAX_SAMPLES).contains(&llm.samples) {
+                return err("agent.llm.samples", "must be 1 to 16");
+            }
+            if !(0.0..=2.0).contains(&llm.temperature) {
+                return err("agent.llm.temperature", "must be 0 to 2");
+            }
+            if llm.request_timeout_ms == 0
+                || llm.turn_budget_ms == 0
+                || llm.first_token_timeout_ms == 0
+            {
+                return err("agent.llm", "timeouts must be above 0 ms");
+            }
         }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:")

@@ -78,7 +78,20 @@ impl Application {
         let tokens = Tokens::new(keys.clone(), settings.token_config());
         let passwords = PasswordHasher::new(settings.password_params())?;
         let shared = open_shared(&settings).await?;
-        let state = AppState::new(store, tokens, passwords, shared, settings.api_config());
+        let understanding = hermes_api::understanding::Understanding {
+            llm: match &settings.agent.llm {
+                Some(l) => Some(Arc::new(l.agent()?)),
+                None => None,
+            },
+        };
+        let state = AppState::new(
+            store,
+            tokens,
+            passwords,
+            shared,
+            settings.api_config(),
+            understanding,
+        );
 
         let warmed = hermes_api::warm_revocations(&state)
             .await

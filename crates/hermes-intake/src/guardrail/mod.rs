@@ -137,6 +137,28 @@ static FILLERS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("filler pattern")
 });
 
+/// Whether an agent line must be said exactly as the policy wrote it: the
+/// disclosures, recording consent, the refusal of advice, emergency
+/// numbers, and the conflict follow-up (whose wording never hints why).
+/// Nothing may rephrase these, not even a language model asked nicely.
+pub fn is_protected(agent_text: &str) -> bool {
+    let t = agent_text.to_lowercase();
+    agent_text.contains(REFUSAL)
+        || [
+            "not a lawyer",
+            "attorney-client",
+            "legal advice",
+            "record",
+            "911",
+            "988",
+            "799-7233",
+            "follow up with you personally",
+            "urgent",
+        ]
+        .iter()
+        .any(|k| t.contains(k))
+}
+
 /// Checks one agent utterance before it is said.
 pub fn check_utterance(agent_text: &str) -> Verdict {
     for clause in text::clauses(agent_text) {

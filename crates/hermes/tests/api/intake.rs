@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::scheduling::calendar;
 
-async fn start(app: &TestApp, slug: &str) -> (String, String) {
+pub async fn start(app: &TestApp, slug: &str) -> (String, String) {
     let resp = app
         .send(
             Method::POST,
@@ -25,7 +25,7 @@ async fn start(app: &TestApp, slug: &str) -> (String, String) {
     )
 }
 
-async fn say(app: &TestApp, token: &str, text: &str) -> (StatusCode, Value) {
+pub async fn say(app: &TestApp, token: &str, text: &str) -> (StatusCode, Value) {
     let resp = app
         .send(
             Method::POST,
