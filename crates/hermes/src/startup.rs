@@ -132,6 +132,10 @@ impl Application {
                 hermes_api::reconcile_conflict_indexes(&warm).await;
             }
         }));
+        // The agent's patterns compile once, now, not in a caller's turn.
+        background.push(tokio::spawn(async {
+            let _ = tokio::task::spawn_blocking(hermes_intake::warm).await;
+        }));
         // Text conversations whose caller went silent end as `abandoned`.
         let sweep = state.clone();
         let idle = Duration::from_secs(settings.agent.idle_minutes * 60);
