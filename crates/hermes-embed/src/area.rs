@@ -48,59 +48,125 @@ fn custom_sentences(display_name: &str) -> Vec<String> {
     ]
 }
 
-/// Embedded exemplars per area; build once per firm (or once for the
-/// standard areas) and reuse for every turn.
+/// Embeds `texts` in batches of similar length (padding is wasted work),
+/// returning the vectors in the order of `texts`.
+fn embed_all(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    let mut out = vec![Vec::new(); texts.len()];
+    for chunk in order.chunks(32) {
+        let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+        for (&i, v) in chunk.iter().zip(embedder.embed_batch(&batch)?) {
+            out[i] = v;
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Clone)]
+struct Area {
+    key: String,
+    sentences: Vec<String>,
+    vectors: Vec<Vec<f32>>,
+}
+
+/// Embedded exemplars per area. Build the shipped part once
+/// ([`standard`](Self::standard), about a second of CPU) and derive each
+/// firm's index from it ([`with_areas`](Self::with_areas), which embeds
+/// only the firm's own names: tens of milliseconds).
+#[derive(Clone)]
 pub struct AreaIndex {
-    areas: Vec<(String, Vec<Vec<f32>>)>,
+    areas: Vec<Area>,
 }
 
 impl AreaIndex {
-    /// Embeds the shipped exemplars and, for each of the firm's `areas`
-    /// (key, display name) that has none, sentences built from its display
-    /// name. A firm's display name for an area that does have exemplars
-    /// ("Divorce and custody" for `family`) is added as one more.
-    ///
-    /// Costs one forward pass per ~32 sentences (about 150 sentences for
-    /// the shipped file): tens of milliseconds to a second.
+    /// Every area of the shipped exemplar file (the seven standard areas
+    /// and the ones HERMES refers elsewhere).
+    pub fn standard(embedder: &Embedder) -> Result<AreaIndex, EmbedError> {
+        let areas: Vec<(String, Vec<String>)> = exemplars().into_iter().collect();
+        let texts: Vec<&str> = areas
+            .iter()
+            .flat_map(|(_, list)| list.iter().map(String::as_str))
+            .collect();
+        let mut vectors = embed_all(embedder, &texts)?.into_iter();
+        let areas = areas
+            .into_iter()
+            .map(|(key, sentences)| Area {
+                vectors: vectors.by_ref().take(sentences.len()).collect(),
+                key,
+                sentences,
+            })
+            .collect();
+        Ok(AreaIndex { areas })
+    }
+
+    /// [`standard`](Self::standard) plus a firm's `areas` (key, display
+    /// name): see [`with_areas`](Self::with_areas).
     pub fn new<K: AsRef<str>, N: AsRef<str>>(
         embedder: &Embedder,
         areas: &[(K, N)],
     ) -> Result<AreaIndex, EmbedError> {
-        let mut sentences = exemplars();
+        Self::standard(embedder)?.with_areas(embedder, areas)
+    }
+
+    /// This index plus a firm's `areas` (key, display name). An area
+    /// without exemplars (a custom one) is represented by sentences built
+    /// from its display name; for one that has exemplars, the firm's
+    /// display name ("Divorce and custody" for `family`) is added as one
+    /// more.
+    pub fn with_areas<K: AsRef<str>, N: AsRef<str>>(
+        &self,
+        embedder: &Embedder,
+        areas: &[(K, N)],
+    ) -> Result<AreaIndex, EmbedError> {
+        let mut index = self.clone();
+        let mut pending: Vec<(usize, String)> = Vec::new();
         for (key, name) in areas {
-            let (key, name) = (key.as_ref(), name.as_ref());
-            match sentences.get_mut(key) {
-                Some(list) => {
-                    if !name.trim().is_empty() && !list.iter().any(|s| s == name) {
-                        list.push(name.trim().to_string());
-                    }
-                }
+            let (key, name) = (key.as_ref(), name.as_ref().trim());
+            let at = match index.areas.iter().position(|a| a.key == key) {
+                Some(at) => at,
                 None => {
-                    let name = if name.trim().is_empty() {
+                    index.areas.push(Area {
+                        key: key.to_string(),
+                        sentences: Vec::new(),
+                        vectors: Vec::new(),
+                    });
+                    index.areas.len() - 1
+                }
+            };
+            let new_sentences =
+                if index.areas[at].sentences.is_empty() && !pending.iter().any(|(i, _)| *i == at) {
+                    let name = if name.is_empty() {
                         key.replace('_', " ")
                     } else {
                         name.to_string()
                     };
-                    sentences.insert(key.to_string(), custom_sentences(&name));
+                    custom_sentences(&name)
+                } else if name.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![name.to_string()]
+                };
+            for sentence in new_sentences {
+                let known = index.areas[at].sentences.contains(&sentence)
+                    || pending.iter().any(|(i, s)| *i == at && *s == sentence);
+                if !known {
+                    pending.push((at, sentence));
                 }
             }
         }
-        let mut index = Vec::with_capacity(sentences.len());
-        for (key, list) in sentences {
-            let mut vectors = Vec::with_capacity(list.len());
-            // Batches of similar length keep padding (wasted work) small.
-            for chunk in list.chunks(32) {
-                let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
-                vectors.extend(embedder.embed_batch(&texts)?);
-            }
-            index.push((key, vectors));
+        let texts: Vec<&str> = pending.iter().map(|(_, s)| s.as_str()).collect();
+        for ((at, sentence), vector) in pending.iter().zip(embed_all(embedder, &texts)?) {
+            index.areas[*at].sentences.push(sentence.clone());
+            index.areas[*at].vectors.push(vector);
         }
-        Ok(AreaIndex { areas: index })
+        index.areas.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(index)
     }
 
     /// The area keys in the index.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.areas.iter().map(|(k, _)| k.as_str())
+        self.areas.iter().map(|a| a.key.as_str())
     }
 
     /// Best cosine per area for what the caller said, best first.
@@ -112,19 +178,20 @@ impl AreaIndex {
         Ok(self.scores_for(&embedder.embed(text)?))
     }
 
-    /// [`scores`](Self::scores) for an embedding already computed (one
-    /// embedding can serve several firms' indexes).
+    /// [`scores`](Self::scores) for an embedding already computed (embed
+    /// a turn once, score it against any firm's index).
     pub fn scores_for(&self, vector: &[f32]) -> Vec<(String, f32)> {
         let mut out: Vec<(String, f32)> = self
             .areas
             .iter()
-            .map(|(key, vectors)| {
+            .map(|area| {
                 // Unit vectors: the dot product is the cosine.
-                let best = vectors
+                let best = area
+                    .vectors
                     .iter()
                     .map(|v| v.iter().zip(vector).map(|(a, b)| a * b).sum::<f32>())
                     .fold(f32::MIN, f32::max);
-                (key.clone(), best)
+                (area.key.clone(), best)
             })
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

@@ -102,6 +102,28 @@ fn a_custom_area_is_found_from_its_display_name() {
 }
 
 #[test]
+fn a_firm_index_derived_from_the_standard_one_equals_one_built_whole() {
+    let e = common::embedder();
+    let areas = [("family", "Divorce and custody"), ("pet_law", "Pet law")];
+    let derived = AreaIndex::standard(e)
+        .unwrap()
+        .with_areas(e, &areas)
+        .unwrap();
+    let whole = AreaIndex::new(e, &areas).unwrap();
+    assert!(derived.keys().eq(whole.keys()));
+    assert!(derived.keys().any(|k| k == "pet_law"));
+    let text = "my ex and I are fighting over the kids";
+    let (a, b) = (
+        derived.scores(e, text).unwrap(),
+        whole.scores(e, text).unwrap(),
+    );
+    for ((ka, sa), (kb, sb)) in a.iter().zip(&b) {
+        assert_eq!(ka, kb);
+        assert!((sa - sb).abs() < 1e-5);
+    }
+}
+
+#[test]
 fn small_talk_is_near_no_area() {
     let index = common::standard_index();
     let e = common::embedder();
