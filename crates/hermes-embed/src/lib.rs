@@ -6,13 +6,13 @@
 //! ("my husband and I are splitting up and I'm worried about the kids",
 //! "they let me go after I told HR I was pregnant"). A small sentence
 //! encoder places such a sentence near the realistic caller sentences of
-//! its area, so the agent can still propose the right area; [`combine`]
+//! its area, so the agent can still propose the right area; [`combine()`]
 //! blends the two so that a clear keyword hit still decides and the model
 //! speaks when keywords are silent or split.
 //!
 //! Why this model and runtime: all-MiniLM-L6-v2 (6 layers, 384 dims, 22M
 //! parameters) is the smallest widely used sentence-transformers model and
-//! embeds a caller's sentence in a few milliseconds on one CPU core. It
+//! embeds a caller's sentence in about ten milliseconds on one CPU core. It
 //! runs on candle's CPU backend — pure Rust, no Python, no ONNX runtime
 //! shared library, no GPU — so the single `hermes` binary stays a single
 //! binary. The weights are not in git: `scripts/models.sh` fetches them
@@ -25,8 +25,17 @@
 //! - [`model`]: [`Embedder`] — tokenizer + BERT + mean pooling + L2
 //!   normalisation, exactly as sentence-transformers computes it.
 //! - [`area`]: [`AreaIndex`] — exemplar sentences per area
-//!   (`data/exemplars.json`), embedded once; scores a caller's words by
-//!   best cosine per area.
+//!   (`data/exemplars.json`), embedded once at start
+//!   ([`AreaIndex::standard`]), plus each firm's own area names
+//!   ([`AreaIndex::with_areas`]); scores a caller's words by best cosine
+//!   per area.
+//!
+//! # Use in the agent
+//!
+//! At start: `Embedder::load` and `AreaIndex::standard`, both in an `Arc`.
+//! Per firm: `with_areas` with its (key, display name) list. Per caller
+//! turn: embed the text once, `scores_for` that vector, and
+//! `combine(keyword_scores, semantic_scores)`.
 //! - [`combine`](mod@combine): [`combine()`] — the pure blend of keyword
 //!   and semantic scores into one ranked list with a 0..1 confidence.
 
