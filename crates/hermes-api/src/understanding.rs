@@ -11,7 +11,8 @@
 //! keeps every fact of the draft and passes the output guardrail, and
 //! never for a line the policy must say verbatim.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use hermes_intake::dialogue::{Engine, Readings, Wants};
@@ -42,6 +43,68 @@ pub struct LlmAgent {
 #[derive(Clone, Default)]
 pub struct Understanding {
     pub llm: Option<Arc<LlmAgent>>,
+    /// The sentence-embedding model, once loaded (in the background at
+    /// start: it takes a second or two, and nobody should wait for it).
+    pub semantic: Arc<OnceLock<Arc<Semantic>>>,
+}
+
+/// The embedding model and the practice-area exemplars, embedded once;
+/// each firm's own areas are added on first use and kept.
+pub struct Semantic {
+    embedder: hermes_embed::Embedder,
+    standard: hermes_embed::AreaIndex,
+    firms: Mutex<HashMap<Vec<(String, String)>, Arc<hermes_embed::AreaIndex>>>,
+}
+
+/// At least this blended score makes the model's pick a reading: the
+/// same bar as a keyword reading (the caller confirms either way).
+const SEMANTIC_READING: f32 = 0.3;
+
+impl Semantic {
+    /// Loads the model from `dir` and embeds the exemplars (blocking: a
+    /// second or two; run it off the async threads).
+    pub fn load(dir: &std::path::Path) -> Result<Semantic, hermes_embed::EmbedError> {
+        let embedder = hermes_embed::Embedder::load(dir)?;
+        let standard = hermes_embed::AreaIndex::standard(&embedder)?;
+        Ok(Semantic {
+            embedder,
+            standard,
+            firms: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The practice area the words are about, blending the model with the
+    /// keyword scores (blocking: ~10–20 ms of CPU).
+    pub fn practice_area(&self, areas: &[(String, String)], text: &str) -> Option<String> {
+        let index = self.index_for(areas)?;
+        let semantic = index
+            .scores(&self.embedder, text)
+            .map_err(|e| tracing::warn!(error = %e, "embedding failed; keywords only"))
+            .ok()?;
+        let keyword: Vec<(String, f32)> = practice::classify(text)
+            .into_iter()
+            .map(|a| (a.key.to_owned(), a.score))
+            .collect();
+        hermes_embed::combine(&keyword, &semantic)
+            .into_iter()
+            .next()
+            .filter(|(_, score)| *score >= SEMANTIC_READING)
+            .map(|(k, _)| k)
+    }
+
+    fn index_for(&self, areas: &[(String, String)]) -> Option<Arc<hermes_embed::AreaIndex>> {
+        let key = areas.to_vec();
+        if let Some(i) = self.firms.lock().ok()?.get(&key) {
+            return Some(i.clone());
+        }
+        let index = Arc::new(self.standard.with_areas(&self.embedder, areas).ok()?);
+        let mut firms = self.firms.lock().ok()?;
+        if firms.len() > 1000 {
+            firms.clear(); // bounded: area lists are few; never grow forever
+        }
+        firms.insert(key, index.clone());
+        Some(index)
+    }
 }
 
 const URGENCY_LABELS: [(&str, &str); 4] = [
@@ -61,21 +124,46 @@ const URGENCY_LABELS: [(&str, &str); 4] = [
 ];
 
 impl Understanding {
-    /// Readings of the caller's `text` for what the engine `wants`, within
-    /// the turn budget. Empty without a model, or when it fails.
+    /// Readings of the caller's `text` for what the engine `wants`: the
+    /// embedding model's practice area (when loaded) and the language
+    /// model's readings (when configured, within its turn budget). Empty
+    /// on the local path, or when everything failed.
     pub async fn readings(&self, engine: &Engine, text: &str, seed: u64) -> Readings {
-        let Some(llm) = &self.llm else {
-            return Readings::default();
-        };
         let wants = engine.wants();
-        match tokio::time::timeout(llm.turn_budget, gather(llm, engine, &wants, text, seed)).await {
-            Ok(r) => r,
-            Err(_) => {
-                metrics::counter!("hermes_llm_fallbacks_total", "why" => "turn_budget")
-                    .increment(1);
-                Readings::default()
+        let semantic = async {
+            let model = self
+                .semantic
+                .get()
+                .cloned()
+                .filter(|_| wants.practice_area)?;
+            let areas = engine.firm().areas.clone();
+            let text = text.to_owned();
+            tokio::task::spawn_blocking(move || model.practice_area(&areas, &text))
+                .await
+                .ok()
+                .flatten()
+        };
+        let model = async {
+            let llm = self.llm.as_ref()?;
+            match tokio::time::timeout(llm.turn_budget, gather(llm, engine, &wants, text, seed))
+                .await
+            {
+                Ok(r) => Some(r),
+                Err(_) => {
+                    metrics::counter!("hermes_llm_fallbacks_total", "why" => "turn_budget")
+                        .increment(1);
+                    None
+                }
             }
+        };
+        let (area, readings) = tokio::join!(semantic, model);
+        let mut readings = readings.unwrap_or_default();
+        if let Some(key) = area {
+            readings
+                .practice_area
+                .insert(0, Reading::new("embedding", Some(key)));
         }
+        readings
     }
 
     /// The turn's replies as the caller will hear them: rephrased by the

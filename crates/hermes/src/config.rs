@@ -244,6 +244,12 @@ pub struct AgentSettings {
     /// A text conversation nobody has written in for this long is ended as
     /// `abandoned` (the caller went silent), keeping what was said.
     pub idle_minutes: u64,
+    /// Classify practice areas with the sentence-embedding model as well
+    /// as keywords (loaded from `models_dir` in the background at start;
+    /// without it, keywords alone).
+    pub embedding: bool,
+    /// Where `scripts/models.sh` put the models.
+    pub models_dir: PathBuf,
     /// An OpenAI-compatible chat-completions server; unset, the agent runs
     /// on local understanding alone.
     pub llm: Option<LlmSettings>,
@@ -253,8 +259,18 @@ impl Default for AgentSettings {
     fn default() -> Self {
         Self {
             idle_minutes: 30,
+            embedding: true,
+            models_dir: std::env::var_os("HERMES_MODELS_DIR")
+                .map_or_else(|| PathBuf::from("models"), PathBuf::from),
             llm: None,
         }
+    }
+}
+
+impl AgentSettings {
+    /// The sentence-embedding model's folder.
+    pub fn embedding_model_dir(&self) -> PathBuf {
+        self.models_dir.join("all-minilm-l6-v2")
     }
 }
 

@@ -83,7 +83,24 @@ impl Application {
                 Some(l) => Some(Arc::new(l.agent()?)),
                 None => None,
             },
+            semantic: Default::default(),
         };
+        if settings.agent.embedding {
+            let dir = settings.agent.embedding_model_dir();
+            let slot = understanding.semantic.clone();
+            tokio::task::spawn_blocking(move || {
+                match hermes_api::understanding::Semantic::load(&dir) {
+                    Ok(model) => {
+                        let _ = slot.set(Arc::new(model));
+                        tracing::info!(dir = %dir.display(), "embedding model loaded");
+                    }
+                    Err(e) => tracing::warn!(
+                        error = %e, dir = %dir.display(),
+                        "no embedding model: practice areas by keywords only (run scripts/models.sh)"
+                    ),
+                }
+            });
+        }
         let state = AppState::new(
             store,
             tokens,

@@ -55,11 +55,43 @@ pub fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     s.database.url = Some(db.url().to_owned());
     s.database.max_connections = 8;
     s.demo.seed = Some(false);
+    // Loading the embedding model takes a second or two and ~100 MB per
+    // app; the tests that need it turn it on (see `with_embedding`).
+    s.agent.embedding = false;
     s.rate_limit.auth_per_minute = 10_000;
     s.rate_limit.anonymous_per_minute = 10_000;
     s.rate_limit.principal_per_minute = 100_000;
     s.rate_limit.tenant_per_minute = 100_000;
     s
+}
+
+/// The workspace's `models/` (scripts/models.sh), or $HERMES_MODELS_DIR.
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("HERMES_MODELS_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+        Into::into,
+    )
+}
+
+/// Settings tweak: the embedding model on.
+pub fn with_embedding(s: &mut Settings) {
+    s.agent.embedding = true;
+    s.agent.models_dir = models_dir();
+}
+
+/// Waits until the app's embedding model has loaded (it loads in the
+/// background); fails if it never does.
+pub async fn embedding_ready(app: &TestApp) {
+    for _ in 0..600 {
+        if app.state.understanding.semantic.get().is_some() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the embedding model did not load from {} (run scripts/models.sh)",
+        models_dir().display()
+    );
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -490,3 +490,43 @@ async fn messages_sent_at_once_never_lose_each_other() {
         "every accepted message is in the transcript, once"
     );
 }
+
+#[tokio::test]
+async fn the_embedding_model_reads_a_matter_no_keyword_names() {
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), with_embedding).await;
+    embedding_ready(&app).await;
+    let admin = app.admin(&app.alpha).await;
+    take_areas(&app, &admin.access, &["family", "employment"]).await;
+    let topic = "I'd like to become my niece's legal parent";
+    assert!(
+        hermes_intake::practice::classify(topic)
+            .first()
+            .is_none_or(|a| a.key != "family" || a.score < 0.3),
+        "pick words the keywords alone miss"
+    );
+    let (token, _) = start(&app, &app.alpha.slug).await;
+    for line in [
+        "yes",
+        "Maria Lopez",
+        "L O P E Z",
+        "503 555 0100",
+        "yes",
+        "no",
+        "yes",
+        "myself",
+    ] {
+        assert_eq!(say(&app, &token, line).await.0, StatusCode::OK);
+    }
+    let (status, body) = say(&app, &token, topic).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["reply"].as_str().unwrap().contains("family law"),
+        "{body}"
+    );
+    let list = app.get_json("/api/v1/intakes", &admin.access).await;
+    let traces = list["intakes"][0]["record"]["traces"].to_string();
+    assert!(
+        traces.contains(r#"{"source":"embedding","value":"family","weight":1.0}"#),
+        "{traces}"
+    );
+}
