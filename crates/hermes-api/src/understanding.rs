@@ -53,8 +53,11 @@ pub struct Understanding {
 pub struct Semantic {
     embedder: hermes_embed::Embedder,
     standard: hermes_embed::AreaIndex,
-    firms: Mutex<HashMap<Vec<(String, String)>, Arc<hermes_embed::AreaIndex>>>,
+    firms: Mutex<HashMap<FirmAreas, Arc<hermes_embed::AreaIndex>>>,
 }
+
+/// A firm's practice areas: (key, display name), in its order.
+type FirmAreas = Vec<(String, String)>;
 
 /// At least this blended score makes the model's pick a reading: the
 /// same bar as a keyword reading (the caller confirms either way).
