@@ -15,6 +15,8 @@ mod common;
 use std::time::Instant;
 
 use hermes_embed::{AreaIndex, Embedder, combine};
+use hermes_intake::dialogue::{AfterHours, Engine, Event, Firm, Readings};
+use hermes_intake::reasoning::Reading;
 
 const SENTENCES: [&str; 12] = [
     "I want to file for divorce from my husband",
@@ -86,6 +88,38 @@ fn main() {
         }
     }
 
+    // The whole agent turn where the model is used (the caller says what
+    // the matter is about): the reading above, then the dialogue engine's
+    // turn with it (vote, plan, triage, guardrail), from the same state.
+    let at_topic = engine_at_topic(&firm_areas);
+    let mut turn = Vec::new();
+    for _ in 0..rounds {
+        for s in SENTENCES {
+            let mut engine = at_topic.clone();
+            let t = Instant::now();
+            let keyword = common::keyword_scores(s);
+            let semantic = index.scores(&embedder, s).unwrap();
+            let pick = combine(&keyword, &semantic)
+                .into_iter()
+                .next()
+                .filter(|(_, score)| *score >= 0.3)
+                .map(|(k, _)| k);
+            let readings = Readings {
+                practice_area: vec![Reading::new("embedding", pick)],
+                ..Default::default()
+            };
+            let actions = engine.on_event(
+                chrono::Utc::now(),
+                Event::Caller {
+                    text: s.to_owned(),
+                    readings,
+                },
+            );
+            std::hint::black_box(actions);
+            turn.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+
     println!("## hermes-embed: semantic practice-area step\n");
     println!(
         "{} sentences × {rounds} rounds, release build, CPU, RAYON_NUM_THREADS={threads}; \
@@ -96,4 +130,38 @@ fn main() {
     println!("| ms per call | p50 | p95 | p99 | max | mean |\n|---|---|---|---|---|---|");
     row("embed", &mut embed_only);
     row("classify + embed + scores + combine", &mut step);
+    row("whole agent turn at the topic question, with the model", &mut turn);
+}
+
+/// An engine for a firm taking `areas`, led to the topic question.
+fn engine_at_topic(areas: &[(&str, &str)]) -> Engine {
+    let firm = Firm {
+        name: "Bench and Bar LLP".into(),
+        tz: chrono_tz::America::Chicago,
+        state: Some("IL".into()),
+        areas: areas
+            .iter()
+            .map(|(k, n)| ((*k).to_owned(), (*n).to_owned()))
+            .collect(),
+        question_sets: hermes_intake::questions::default_sets(),
+        open_now: true,
+        after_hours: AfterHours::Book,
+    };
+    let mut engine = Engine::new(firm).with_seed(7);
+    let now = chrono::Utc::now();
+    engine.on_event(now, Event::Start);
+    for line in [
+        "yes",
+        "Maria Lopez",
+        "L O P E Z",
+        "503 555 0100",
+        "yes",
+        "no",
+        "yes",
+        "myself",
+    ] {
+        engine.on_event(now, Event::caller(line));
+    }
+    assert!(engine.wants().practice_area, "at the topic question");
+    engine
 }
