@@ -5,12 +5,15 @@
 //!   server, owned by an ordinary (non-superuser) role so that row-level
 //!   security applies exactly as in production. Dropped with the value.
 //! - [`redis_url`]: the machine's Redis.
+//! - [`notify`]: a validating Twilio mock (Prism) and a real SMTP server.
 //!
 //! PostgreSQL and Redis are expected on this machine kind. When one is
 //! missing, tests that need it are skipped, except under CI (`CI` set) or
 //! the test script (`HERMES_REQUIRE_SERVICES` set), where a missing service
 //! is a failure: a suite that silently skips its
 //! PostgreSQL half must not pass.
+
+pub mod notify;
 
 use std::time::Duration;
 
@@ -37,7 +40,7 @@ pub fn services_required() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("HERMES_REQUIRE_SERVICES").is_some()
 }
 
-fn unavailable(what: &str, why: &str) {
+pub(crate) fn unavailable(what: &str, why: &str) {
     if services_required() {
         panic!("{what} is required under CI but unavailable: {why}");
     }
