@@ -108,6 +108,9 @@ pub struct Shared {
     pub metrics: PrometheusHandle,
     /// Each tenant's in-memory conflict index.
     pub conflicts: crate::conflict_index::ConflictIndexes,
+    /// Escalation notifications: the configured channels and the outbox
+    /// worker's wake-up.
+    pub notify: crate::escalation::Notifications,
 }
 
 impl AppState {
@@ -130,7 +133,16 @@ impl AppState {
             config: Arc::new(config),
             metrics: crate::metrics::handle(),
             conflicts: Default::default(),
+            notify: Default::default(),
         }))
+    }
+
+    /// Sets the notification channels; call before the state is shared.
+    pub fn with_notifications(mut self, notify: crate::escalation::Notifications) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("notifications are configured before the state is cloned")
+            .notify = notify;
+        self
     }
 }
 

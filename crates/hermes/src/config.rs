@@ -42,6 +42,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
+    pub notify: NotifySettings,
 }
 
 impl Default for Settings {
@@ -55,6 +56,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             log: LogSettings::default(),
             demo: DemoSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -91,6 +93,50 @@ impl Default for ServerSettings {
             request_timeout_secs: 30,
             force_hsts: false,
             shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// Escalation notifications. Each channel is optional: an unconfigured
+/// one gets no jobs (escalations are still recorded and audited).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySettings {
+    /// SMS through Twilio's REST API.
+    pub twilio: Option<hermes_notify::TwilioConfig>,
+    /// Email through an SMTP server.
+    pub smtp: Option<hermes_notify::SmtpConfig>,
+    /// How often the outbox worker looks for due jobs (it also wakes at
+    /// once when this node enqueues).
+    pub poll_ms: u64,
+    /// Attempts before a job is dead.
+    pub max_attempts: u32,
+    /// The delay after the first failure; it doubles per attempt.
+    pub retry_base_ms: u64,
+    /// The longest delay between attempts.
+    pub retry_cap_secs: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        let retry = hermes_store::RetryPolicy::default();
+        Self {
+            twilio: None,
+            smtp: None,
+            poll_ms: 5000,
+            max_attempts: retry.max_attempts,
+            retry_base_ms: retry.base.as_millis() as u64,
+            retry_cap_secs: retry.cap.as_secs(),
+        }
+    }
+}
+
+impl NotifySettings {
+    pub fn retry_policy(&self) -> hermes_store::RetryPolicy {
+        hermes_store::RetryPolicy {
+            base: Duration::from_millis(self.retry_base_ms),
+            cap: Duration::from_secs(self.retry_cap_secs),
+            max_attempts: self.max_attempts,
         }
     }
 }
@@ -281,6 +327,46 @@ impl Settings {
     /// Rules the types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
+        if let Some(t) = &self.notify.twilio {
+            if !(t.account_sid.starts_with("AC") && t.account_sid.len() == 34) {
+                return err(
+                    "notify.twilio.account_sid",
+                    "must be AC followed by 32 hex digits",
+                );
+            }
+            if t.auth_token.is_empty() {
+                return err("notify.twilio.auth_token", "must not be empty");
+            }
+            if t.from.is_empty() {
+                return err(
+                    "notify.twilio.from",
+                    "must be a sending number (E.164) or a Messaging Service SID (MG…)",
+                );
+            }
+            if !url::Url::parse(&t.base_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                return err("notify.twilio.base_url", "must be an http(s) URL");
+            }
+        }
+        if let Some(m) = &self.notify.smtp {
+            if m.host.is_empty() {
+                return err("notify.smtp.host", "must not be empty");
+            }
+            if m.username.is_some() != m.password.is_some() {
+                return err("notify.smtp.username", "username and password go together");
+            }
+            if let Err(e) = hermes_notify::SmtpMailer::new(m) {
+                return err("notify.smtp.from", &e.message);
+            }
+        }
+        if self.notify.poll_ms == 0
+            || self.notify.max_attempts == 0
+            || self.notify.retry_base_ms == 0
+        {
+            return err(
+                "notify",
+                "poll_ms, max_attempts and retry_base_ms must be positive",
+            );
+        }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")

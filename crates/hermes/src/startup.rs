@@ -25,6 +25,9 @@ pub struct Application {
     state: AppState,
     settings: Settings,
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// The outbox worker, stopped after the last request (an escalation
+    /// enqueued by a request in flight is still picked up).
+    notifier: hermes_notify::WorkerHandle,
     /// Set when this start created the demo firm.
     pub demo_credentials: Option<DemoCredentials>,
 }
@@ -78,7 +81,14 @@ impl Application {
         let tokens = Tokens::new(keys.clone(), settings.token_config());
         let passwords = PasswordHasher::new(settings.password_params())?;
         let shared = open_shared(&settings).await?;
-        let state = AppState::new(store, tokens, passwords, shared, settings.api_config());
+        let senders = notification_senders(&settings)?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let state = AppState::new(store, tokens, passwords, shared, settings.api_config())
+            .with_notifications(hermes_api::escalation::Notifications {
+                sms: senders.sms.is_some(),
+                email: senders.email.is_some(),
+                wake: wake.clone(),
+            });
 
         let warmed = hermes_api::warm_revocations(&state)
             .await
@@ -131,6 +141,20 @@ impl Application {
             }
         }));
 
+        // Escalation notifications: delivers the outbox (this node's
+        // enqueues wake it at once; it polls for the rest).
+        let notifier = hermes_notify::Worker::new(
+            state.store.clone(),
+            senders,
+            hermes_notify::WorkerConfig {
+                poll: Duration::from_millis(settings.notify.poll_ms),
+                retry: settings.notify.retry_policy(),
+                ..Default::default()
+            },
+            wake,
+        )
+        .spawn();
+
         let listener = TcpListener::bind(settings.server.bind)
             .await
             .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
@@ -139,6 +163,7 @@ impl Application {
             state,
             settings,
             background,
+            notifier,
             demo_credentials,
         })
     }
@@ -190,9 +215,29 @@ impl Application {
         for task in &self.background {
             task.abort();
         }
+        self.notifier.stop(Duration::from_secs(5)).await;
         self.state.store.close().await;
         result
     }
+}
+
+/// The configured notification channels (`notify.twilio`, `notify.smtp`).
+fn notification_senders(settings: &Settings) -> anyhow::Result<hermes_notify::Senders> {
+    let n = &settings.notify;
+    Ok(hermes_notify::Senders {
+        sms: n
+            .twilio
+            .clone()
+            .map(hermes_notify::TwilioSms::new)
+            .transpose()
+            .context("notify.twilio")?,
+        email: n
+            .smtp
+            .as_ref()
+            .map(hermes_notify::SmtpMailer::new)
+            .transpose()
+            .context("notify.smtp")?,
+    })
 }
 
 /// Creates the demo firm if the database has no firm at all. Returns the
