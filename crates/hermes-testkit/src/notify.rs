@@ -190,14 +190,15 @@ impl SmtpServer {
         self.dir.path().join("mail")
     }
 
-    /// Every message received so far, raw (headers and body).
+    /// Every message received so far: headers and body, the body's
+    /// quoted-printable encoding (soft line breaks, `=XX`) undone.
     pub fn messages(&self) -> Vec<String> {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             if let Ok(entries) = std::fs::read_dir(self.maildir().join(sub)) {
                 for e in entries.flatten() {
                     if let Ok(text) = std::fs::read_to_string(e.path()) {
-                        out.push(text);
+                        out.push(decode_quoted_printable(&text));
                     }
                 }
             }
@@ -216,6 +217,32 @@ impl SmtpServer {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Undoes quoted-printable (RFC 2045 §6.7) well enough for test
+/// assertions; applied to the whole message, whose headers have no `=`.
+fn decode_quoted_printable(text: &str) -> String {
+    let text = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Drop for SmtpServer {

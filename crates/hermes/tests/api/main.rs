@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod hygiene;
 mod intake;
+mod notify;
 mod ratelimit;
 mod rbac;
 mod scheduling;
