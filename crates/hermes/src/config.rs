@@ -30,6 +30,17 @@ const NOT_SETTINGS: &[&str] = &[
     "require_services",
 ];
 
+/// Keys whose values are text even when they look like numbers.
+const TEXT_KEYS: &[&str] = &[
+    "notify.twilio.account_sid",
+    "notify.twilio.auth_token",
+    "notify.twilio.from",
+    "notify.smtp.host",
+    "notify.smtp.username",
+    "notify.smtp.password",
+    "notify.smtp.from",
+];
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -317,6 +328,15 @@ impl Settings {
             !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("test_")
         });
         figment = figment.merge(env);
+        // The environment provider reads values that look like numbers as
+        // numbers (`+15035550100` would lose its `+`, a numeric password
+        // would not be a string); these keys are text, so take them raw.
+        for key in TEXT_KEYS {
+            let var = format!("HERMES_{}", key.replace('.', "__").to_ascii_uppercase());
+            if let Some(raw) = Env::var(&var) {
+                figment = figment.merge(Serialized::default(key, raw));
+            }
+        }
         let settings: Settings = figment
             .extract()
             .map_err(|e| ConfigError(describe_figment_error(e)))?;
@@ -358,15 +378,6 @@ impl Settings {
                 return err("notify.smtp.from", &e.message);
             }
         }
-        if self.notify.poll_ms == 0
-            || self.notify.max_attempts == 0
-            || self.notify.retry_base_ms == 0
-        {
-            return err(
-                "notify",
-                "poll_ms, max_attempts and retry_base_ms must be positive",
-            );
-        }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
@@ -398,7 +409,11 @@ impl Settings {
                 }
             }
         }
-        let positive: [(&str, u64); 12] = [
+        let positive: [(&str, u64); 16] = [
+            ("notify.poll_ms", self.notify.poll_ms),
+            ("notify.max_attempts", self.notify.max_attempts.into()),
+            ("notify.retry_base_ms", self.notify.retry_base_ms),
+            ("notify.retry_cap_secs", self.notify.retry_cap_secs),
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes as u64,
@@ -692,6 +707,49 @@ mod tests {
             missing.is_empty(),
             "README.md lacks configuration keys {missing:?}"
         );
+    }
+
+    #[test]
+    fn notification_channels_come_from_the_environment_and_hide_their_secrets() {
+        let s = load_with(
+            None,
+            &[
+                (
+                    "HERMES_NOTIFY__TWILIO__ACCOUNT_SID",
+                    "AC0123456789abcdef0123456789abcdef",
+                ),
+                ("HERMES_NOTIFY__TWILIO__AUTH_TOKEN", "tw-secret-token"),
+                ("HERMES_NOTIFY__TWILIO__FROM", "+15035550100"),
+                ("HERMES_NOTIFY__SMTP__HOST", "smtp.example.com"),
+                ("HERMES_NOTIFY__SMTP__USERNAME", "alerts"),
+                ("HERMES_NOTIFY__SMTP__PASSWORD", "0098765432"),
+                ("HERMES_NOTIFY__SMTP__FROM", "HERMES <alerts@example.com>"),
+            ],
+        )
+        .unwrap();
+        let twilio = s.notify.twilio.as_ref().unwrap();
+        assert_eq!(twilio.base_url, "https://api.twilio.com");
+        let smtp = s.notify.smtp.as_ref().unwrap();
+        assert_eq!(smtp.tls, hermes_notify::SmtpTls::Starttls);
+        assert_eq!(smtp.port(), 587);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("tw-secret-token"), "{shown}");
+        assert_eq!(twilio.from, "+15035550100");
+        assert_eq!(smtp.password.as_deref(), Some("0098765432"));
+        assert!(!shown.contains("0098765432"), "{shown}");
+
+        let e = load_with(
+            None,
+            &[
+                ("HERMES_NOTIFY__TWILIO__ACCOUNT_SID", "nope"),
+                ("HERMES_NOTIFY__TWILIO__AUTH_TOKEN", "t"),
+                ("HERMES_NOTIFY__TWILIO__FROM", "+15035550100"),
+            ],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("notify.twilio.account_sid"), "{e}");
+        let e = load_with(None, &[("HERMES_NOTIFY__MAX_ATTEMPTS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("notify.max_attempts"), "{e}");
     }
 
     #[test]
