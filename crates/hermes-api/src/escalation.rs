@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use hermes_core::TenantId;
-use hermes_firm::EscalationContact;
+use hermes_firm::{EscalationContact, EscalationContacts};
 use hermes_notify::{EmailPayload, SmsPayload};
 use hermes_store::{Actor, AuditEvent, NewOutboxJob, OutboxJob, OutboxKind};
 use tokio::sync::Notify;
@@ -57,14 +57,7 @@ pub async fn escalate(
     let t = state.tenant(tenant).await?;
     let store = state.store.scoped(tenant);
     let contacts = store.firm_settings().await?.escalation.unwrap_or_default();
-    let on_call = contacts.on_call_at(t.time_zone.tz(), Utc::now());
-    // Nobody on call: the first contact, the firm's first choice.
-    let fallback = on_call.is_empty();
-    let chosen: Vec<&EscalationContact> = if fallback {
-        contacts.contacts.first().into_iter().collect()
-    } else {
-        on_call
-    };
+    let (chosen, fallback) = recipients(&contacts, t.time_zone.tz(), Utc::now());
 
     let reasons: Vec<String> = reasons.iter().map(|r| reason_words(r)).collect();
     let text = message(level, &reasons, caller, intake_id);
@@ -117,6 +110,21 @@ pub async fn escalate(
     Ok(queued)
 }
 
+/// The contacts on call at `at`; when nobody is, the first contact (the
+/// list is in order of preference), with `true` for that fallback.
+fn recipients(
+    contacts: &EscalationContacts,
+    tz: chrono_tz::Tz,
+    at: chrono::DateTime<Utc>,
+) -> (Vec<&EscalationContact>, bool) {
+    let on_call = contacts.on_call_at(tz, at);
+    if on_call.is_empty() {
+        (contacts.contacts.first().into_iter().collect(), true)
+    } else {
+        (on_call, false)
+    }
+}
+
 /// "URGENT intake (urgent): in custody; caller Ana Diaz, callback
 /// +15035550123; intake 0193…".
 fn message(level: &str, reasons: &[String], caller: Caller<'_>, intake: Uuid) -> String {
@@ -152,6 +160,50 @@ fn reason_words(reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_on_call_contacts_or_else_the_first() {
+        let contacts: EscalationContacts = serde_json::from_value(serde_json::json!({"contacts": [
+            {"name": "Days", "phone": "+15035550111",
+             "on_call": [{"days": ["monday", "tuesday", "wednesday", "thursday", "friday"], "start": "09:00", "end": "17:00"}]},
+            {"name": "Nights", "phone": "+15035550112",
+             "on_call": [{"days": ["friday"], "start": "18:00", "end": "08:00"}]},
+        ]}))
+        .unwrap();
+        let tz = chrono_tz::America::Chicago;
+        let at = |d: u32, h: u32| {
+            use chrono::TimeZone;
+            tz.with_ymd_and_hms(2026, 12, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let names = |(c, fallback): (Vec<&EscalationContact>, bool)| {
+            (
+                c.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+                fallback,
+            )
+        };
+        // Wednesday 2 December 2026, 10:00: days.
+        assert_eq!(
+            names(recipients(&contacts, tz, at(2, 10))),
+            (vec!["Days".to_owned()], false)
+        );
+        // Saturday 5 December, 03:00: Friday night's rota.
+        assert_eq!(
+            names(recipients(&contacts, tz, at(5, 3))),
+            (vec!["Nights".to_owned()], false)
+        );
+        // Sunday noon: nobody; the first contact.
+        assert_eq!(
+            names(recipients(&contacts, tz, at(6, 12))),
+            (vec!["Days".to_owned()], true)
+        );
+        // No contacts at all: nobody.
+        assert_eq!(
+            names(recipients(&EscalationContacts::default(), tz, at(6, 12))),
+            (vec![], true)
+        );
+    }
 
     #[test]
     fn reasons_read_as_words() {

@@ -111,13 +111,24 @@ async fn notifications_until(
 
 #[tokio::test]
 async fn an_urgent_intake_pages_the_on_call_contact_by_sms_and_email() {
+    pages_the_on_call_contact(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn an_urgent_intake_pages_the_on_call_contact_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        pages_the_on_call_contact(db).await;
+    }
+}
+
+async fn pages_the_on_call_contact(db: TestDb) {
     let Some(twilio) = TwilioMock::start().await else {
         return;
     };
     let Some(smtp) = SmtpServer::start().await else {
         return;
     };
-    let app = spawn_with(TestDb::sqlite(), |s| {
+    let app = spawn_with(db, |s| {
         s.notify.twilio = Some(hermes_notify::TwilioConfig {
             account_sid: "AC0123456789abcdef0123456789abcdef".into(),
             auth_token: "test-auth-token".into(),
