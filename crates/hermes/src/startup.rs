@@ -141,6 +141,12 @@ impl Application {
             }
         }));
 
+        // Bound before the worker starts, so a failed start leaves no
+        // worker behind.
+        let listener = TcpListener::bind(settings.server.bind)
+            .await
+            .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
+
         // Escalation notifications: delivers the outbox (this node's
         // enqueues wake it at once; it polls for the rest).
         let notifier = hermes_notify::Worker::new(
@@ -155,9 +161,6 @@ impl Application {
         )
         .spawn();
 
-        let listener = TcpListener::bind(settings.server.bind)
-            .await
-            .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
         Ok(Self {
             listener,
             state,

@@ -47,19 +47,7 @@ async fn on_call_contact(app: &TestApp, admin: &str) {
 /// A caller who gives their name and number, then says something urgent.
 /// Returns the intake id.
 async fn urgent_conversation(app: &TestApp, admin: &str) -> String {
-    let resp = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/tenants/{}/conversations", app.alpha.slug),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let token = resp.json::<Value>().await.unwrap()["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (token, _) = crate::intake::start(app, &app.alpha.slug).await;
     let mut replies = Vec::new();
     for line in [
         "yes",
@@ -72,16 +60,8 @@ async fn urgent_conversation(app: &TestApp, admin: &str) -> String {
         "for myself",
         "my son was arrested last night and he's in jail",
     ] {
-        let resp = app
-            .send(
-                Method::POST,
-                &format!("/api/v1/conversations/{token}/messages"),
-                None,
-                Some(json!({ "text": line })),
-            )
-            .await;
-        assert_eq!(resp.status(), StatusCode::OK, "{line}");
-        let body: Value = resp.json().await.unwrap();
+        let (status, body) = crate::intake::say(app, &token, line).await;
+        assert_eq!(status, StatusCode::OK, "{line}: {body}");
         replies.push(body["reply"].as_str().unwrap_or_default().to_owned());
     }
     assert!(
