@@ -112,3 +112,51 @@ async fn email_to_a_server_that_is_down_is_a_transient_failure() {
         .expect_err("nobody listens");
     assert!(!e.permanent, "{e:?}");
 }
+
+#[tokio::test]
+async fn sms_over_https_speaks_tls_and_a_failed_handshake_is_transient() {
+    // A server that answers the TLS ClientHello with plain text: the
+    // client's TLS stack (rustls, aws-lc-rs) runs and fails cleanly.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let e = twilio(&format!("https://127.0.0.1:{port}"), SID)
+        .send("+15035550111", "x")
+        .await
+        .expect_err("no TLS there");
+    assert!(!e.permanent, "{e:?}");
+}
+
+#[tokio::test]
+async fn email_never_falls_back_to_plain_text_when_tls_is_configured() {
+    let Some(server) = SmtpServer::start().await else {
+        return;
+    };
+    // The server offers no STARTTLS and speaks no TLS: both modes refuse
+    // to send rather than send in the clear.
+    for (tls, why) in [
+        (SmtpTls::Starttls, "STARTTLS is not supported"),
+        (SmtpTls::Tls, "Connection error"),
+    ] {
+        let mailer = SmtpMailer::new(&SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(server.port),
+            tls,
+            username: None,
+            password: None,
+            from: "alerts@firm.example".into(),
+        })
+        .unwrap();
+        let e = mailer
+            .send("oncall@firm.example", "s", "b")
+            .await
+            .expect_err("no TLS, no mail");
+        assert!(e.message.contains(why), "{tls:?}: {e:?}");
+    }
+    assert!(server.messages().is_empty());
+}
