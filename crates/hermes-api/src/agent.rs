@@ -224,10 +224,26 @@ pub async fn drive(
                 None => Event::BookingFailed,
             }),
             Action::Escalate { level, reasons } => {
-                // Notifying the on-call contact (SMS, email, outbox) is the
-                // next step of this issue; the intake already carries the
-                // urgency and its reasons for the dashboard.
                 tracing::warn!(%tenant, intake = %intake_id, ?level, ?reasons, "urgent intake");
+                // The on-call contact is told through the outbox; a failure
+                // here must never break the conversation.
+                let i = &engine.intake;
+                let caller = crate::escalation::Caller {
+                    name: i.field("name"),
+                    callback_phone: i.field("phone"),
+                };
+                if let Err(e) = crate::escalation::escalate(
+                    state,
+                    tenant,
+                    intake_id,
+                    &snake(&level),
+                    &reasons,
+                    caller,
+                )
+                .await
+                {
+                    tracing::error!(%tenant, intake = %intake_id, error = %e, "could not enqueue the escalation notifications");
+                }
                 None
             }
             Action::End { status } => {

@@ -28,6 +28,7 @@ pub mod client;
 pub mod conflict_index;
 pub mod dto;
 pub mod error;
+pub mod escalation;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
@@ -179,6 +180,8 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             routes::scheduling::get_booking,
             routes::scheduling::update_booking
         ))
+        .routes(routes!(routes::notifications::list_notifications))
+        .routes(routes!(routes::notifications::retry_notification))
         .routes(routes!(routes::intakes::list_intakes))
         .routes(routes!(
             routes::intakes::get_intake,

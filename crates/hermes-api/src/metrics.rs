@@ -80,6 +80,18 @@ fn describe() {
         "hermes_shared_state_errors_total",
         "Failed calls to the shared state (Redis)"
     );
+    metrics::describe_counter!(
+        "hermes_notifications_sent_total",
+        "Escalation notifications delivered, by kind (sms, email)"
+    );
+    metrics::describe_counter!(
+        "hermes_notifications_failed_total",
+        "Failed delivery attempts of escalation notifications, by kind"
+    );
+    metrics::describe_counter!(
+        "hermes_notifications_dead_total",
+        "Escalation notifications that ran out of attempts, by kind"
+    );
 }
 
 /// Text exposition of every metric, with the pool sampled now.

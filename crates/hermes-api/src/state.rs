@@ -110,6 +110,9 @@ pub struct Shared {
     pub conflicts: crate::conflict_index::ConflictIndexes,
     /// The agent's optional language model (and other readers).
     pub understanding: crate::understanding::Understanding,
+    /// Escalation notifications: the configured channels and the outbox
+    /// worker's wake-up.
+    pub notify: crate::escalation::Notifications,
 }
 
 impl AppState {
@@ -134,7 +137,16 @@ impl AppState {
             metrics: crate::metrics::handle(),
             conflicts: Default::default(),
             understanding,
+            notify: Default::default(),
         }))
+    }
+
+    /// Sets the notification channels; call before the state is shared.
+    pub fn with_notifications(mut self, notify: crate::escalation::Notifications) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("notifications are configured before the state is cloned")
+            .notify = notify;
+        self
     }
 }
 

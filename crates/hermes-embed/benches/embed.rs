@@ -130,7 +130,10 @@ fn main() {
     println!("| ms per call | p50 | p95 | p99 | max | mean |\n|---|---|---|---|---|---|");
     row("embed", &mut embed_only);
     row("classify + embed + scores + combine", &mut step);
-    row("whole agent turn at the topic question, with the model", &mut turn);
+    row(
+        "whole agent turn at the topic question, with the model",
+        &mut turn,
+    );
 }
 
 /// An engine for a firm taking `areas`, led to the topic question.

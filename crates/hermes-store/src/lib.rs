@@ -26,6 +26,8 @@
 //! - [`model`]: rows as domain types, and what callers pass in.
 //! - [`firm`]: the firm issue's rows and the [`FirmStore`] part of a
 //!   tenant's store (settings, attorneys, parties, reviews, bookings).
+//! - [`outbox`]: notifications waiting to be sent, and the
+//!   [`OutboxStore`] part of a tenant's store (enqueue, lease, retry).
 //! - [`audit`]: the per-tenant hash chain (pure: hashing and verification).
 //! - `sql`: the SQL, written once and compiled for both backends.
 //! - [`sqlite`], [`postgres`]: pools, transactions and migrations per backend.
@@ -36,6 +38,8 @@ mod firm_sql;
 pub mod intake;
 mod intake_sql;
 pub mod model;
+pub mod outbox;
+mod outbox_sql;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -50,6 +54,7 @@ pub use audit::{AuditEvent, ChainReport};
 pub use firm::*;
 pub use intake::*;
 pub use model::*;
+pub use outbox::*;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -220,7 +225,7 @@ pub trait Store: Send + Sync + 'static {
 /// Everything that belongs to one tenant. See the crate docs for why there
 /// is no `tenant_id` parameter anywhere below.
 #[async_trait]
-pub trait TenantStore: FirmStore + IntakeStore + Send + Sync {
+pub trait TenantStore: FirmStore + IntakeStore + OutboxStore + Send + Sync {
     fn tenant_id(&self) -> TenantId;
 
     /// Changes this tenant's own profile.

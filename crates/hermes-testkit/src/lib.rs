@@ -8,6 +8,7 @@
 //! - [`fake_llm`]: a scripted OpenAI-compatible chat-completions server on
 //!   127.0.0.1:0 (replies, delays, errors, hangs, dropped connections), for
 //!   the language-model client's tests and end-to-end tests of the agent.
+//! - [`notify`]: a validating Twilio mock (Prism) and a real SMTP server.
 //!
 //! PostgreSQL and Redis are expected on this machine kind. When one is
 //! missing, tests that need it are skipped, except under CI (`CI` set) or
@@ -16,6 +17,7 @@
 //! PostgreSQL half must not pass.
 
 pub mod fake_llm;
+pub mod notify;
 
 use std::time::Duration;
 
@@ -42,7 +44,7 @@ pub fn services_required() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("HERMES_REQUIRE_SERVICES").is_some()
 }
 
-fn unavailable(what: &str, why: &str) {
+pub(crate) fn unavailable(what: &str, why: &str) {
     if services_required() {
         panic!("{what} is required under CI but unavailable: {why}");
     }

@@ -30,6 +30,17 @@ const NOT_SETTINGS: &[&str] = &[
     "require_services",
 ];
 
+/// Keys whose values are text even when they look like numbers.
+const TEXT_KEYS: &[&str] = &[
+    "notify.twilio.account_sid",
+    "notify.twilio.auth_token",
+    "notify.twilio.from",
+    "notify.smtp.host",
+    "notify.smtp.username",
+    "notify.smtp.password",
+    "notify.smtp.from",
+];
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -43,6 +54,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub demo: DemoSettings,
     pub agent: AgentSettings,
+    pub notify: NotifySettings,
 }
 
 impl Default for Settings {
@@ -57,6 +69,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             demo: DemoSettings::default(),
             agent: AgentSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -93,6 +106,50 @@ impl Default for ServerSettings {
             request_timeout_secs: 30,
             force_hsts: false,
             shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// Escalation notifications. Each channel is optional: an unconfigured
+/// one gets no jobs (escalations are still recorded and audited).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySettings {
+    /// SMS through Twilio's REST API.
+    pub twilio: Option<hermes_notify::TwilioConfig>,
+    /// Email through an SMTP server.
+    pub smtp: Option<hermes_notify::SmtpConfig>,
+    /// How often the outbox worker looks for due jobs (it also wakes at
+    /// once when this node enqueues).
+    pub poll_ms: u64,
+    /// Attempts before a job is dead.
+    pub max_attempts: u32,
+    /// The delay after the first failure; it doubles per attempt.
+    pub retry_base_ms: u64,
+    /// The longest delay between attempts.
+    pub retry_cap_secs: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        let retry = hermes_store::RetryPolicy::default();
+        Self {
+            twilio: None,
+            smtp: None,
+            poll_ms: 5000,
+            max_attempts: retry.max_attempts,
+            retry_base_ms: retry.base.as_millis() as u64,
+            retry_cap_secs: retry.cap.as_secs(),
+        }
+    }
+}
+
+impl NotifySettings {
+    pub fn retry_policy(&self) -> hermes_store::RetryPolicy {
+        hermes_store::RetryPolicy {
+            base: Duration::from_millis(self.retry_base_ms),
+            cap: Duration::from_secs(self.retry_cap_secs),
+            max_attempts: self.max_attempts,
         }
     }
 }
@@ -384,6 +441,15 @@ impl Settings {
             !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("test_")
         });
         figment = figment.merge(env);
+        // The environment provider reads values that look like numbers as
+        // numbers (`+15035550100` would lose its `+`, a numeric password
+        // would not be a string); these keys are text, so take them raw.
+        for key in TEXT_KEYS {
+            let var = format!("HERMES_{}", key.replace('.', "__").to_ascii_uppercase());
+            if let Some(raw) = Env::var(&var) {
+                figment = figment.merge(Serialized::default(key, raw));
+            }
+        }
         let settings: Settings = figment
             .extract()
             .map_err(|e| ConfigError(describe_figment_error(e)))?;
@@ -417,6 +483,37 @@ impl Settings {
                 return err("agent.llm", "timeouts must be above 0 ms");
             }
         }
+        if let Some(t) = &self.notify.twilio {
+            if !(t.account_sid.starts_with("AC") && t.account_sid.len() == 34) {
+                return err(
+                    "notify.twilio.account_sid",
+                    "must be AC followed by 32 hex digits",
+                );
+            }
+            if t.auth_token.is_empty() {
+                return err("notify.twilio.auth_token", "must not be empty");
+            }
+            if t.from.is_empty() {
+                return err(
+                    "notify.twilio.from",
+                    "must be a sending number (E.164) or a Messaging Service SID (MG…)",
+                );
+            }
+            if !url::Url::parse(&t.base_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                return err("notify.twilio.base_url", "must be an http(s) URL");
+            }
+        }
+        if let Some(m) = &self.notify.smtp {
+            if m.host.is_empty() {
+                return err("notify.smtp.host", "must not be empty");
+            }
+            if m.username.is_some() != m.password.is_some() {
+                return err("notify.smtp.username", "username and password go together");
+            }
+            if let Err(e) = hermes_notify::SmtpMailer::new(m) {
+                return err("notify.smtp.from", &e.message);
+            }
+        }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
@@ -448,7 +545,11 @@ impl Settings {
                 }
             }
         }
-        let positive: [(&str, u64); 12] = [
+        let positive: [(&str, u64); 16] = [
+            ("notify.poll_ms", self.notify.poll_ms),
+            ("notify.max_attempts", self.notify.max_attempts.into()),
+            ("notify.retry_base_ms", self.notify.retry_base_ms),
+            ("notify.retry_cap_secs", self.notify.retry_cap_secs),
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes as u64,
@@ -742,6 +843,49 @@ mod tests {
             missing.is_empty(),
             "README.md lacks configuration keys {missing:?}"
         );
+    }
+
+    #[test]
+    fn notification_channels_come_from_the_environment_and_hide_their_secrets() {
+        let s = load_with(
+            None,
+            &[
+                (
+                    "HERMES_NOTIFY__TWILIO__ACCOUNT_SID",
+                    "AC0123456789abcdef0123456789abcdef",
+                ),
+                ("HERMES_NOTIFY__TWILIO__AUTH_TOKEN", "tw-secret-token"),
+                ("HERMES_NOTIFY__TWILIO__FROM", "+15035550100"),
+                ("HERMES_NOTIFY__SMTP__HOST", "smtp.example.com"),
+                ("HERMES_NOTIFY__SMTP__USERNAME", "alerts"),
+                ("HERMES_NOTIFY__SMTP__PASSWORD", "0098765432"),
+                ("HERMES_NOTIFY__SMTP__FROM", "HERMES <alerts@example.com>"),
+            ],
+        )
+        .unwrap();
+        let twilio = s.notify.twilio.as_ref().unwrap();
+        assert_eq!(twilio.base_url, "https://api.twilio.com");
+        let smtp = s.notify.smtp.as_ref().unwrap();
+        assert_eq!(smtp.tls, hermes_notify::SmtpTls::Starttls);
+        assert_eq!(smtp.port(), 587);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("tw-secret-token"), "{shown}");
+        assert_eq!(twilio.from, "+15035550100");
+        assert_eq!(smtp.password.as_deref(), Some("0098765432"));
+        assert!(!shown.contains("0098765432"), "{shown}");
+
+        let e = load_with(
+            None,
+            &[
+                ("HERMES_NOTIFY__TWILIO__ACCOUNT_SID", "nope"),
+                ("HERMES_NOTIFY__TWILIO__AUTH_TOKEN", "t"),
+                ("HERMES_NOTIFY__TWILIO__FROM", "+15035550100"),
+            ],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("notify.twilio.account_sid"), "{e}");
+        let e = load_with(None, &[("HERMES_NOTIFY__MAX_ATTEMPTS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("notify.max_attempts"), "{e}");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Application {
     state: AppState,
     settings: Settings,
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// The outbox worker, stopped after the last request (an escalation
+    /// enqueued by a request in flight is still picked up).
+    notifier: hermes_notify::WorkerHandle,
     /// Set when this start created the demo firm.
     pub demo_credentials: Option<DemoCredentials>,
 }
@@ -101,6 +104,8 @@ impl Application {
                 }
             });
         }
+        let senders = notification_senders(&settings)?;
+        let wake = Arc::new(tokio::sync::Notify::new());
         let state = AppState::new(
             store,
             tokens,
@@ -108,7 +113,12 @@ impl Application {
             shared,
             settings.api_config(),
             understanding,
-        );
+        )
+        .with_notifications(hermes_api::escalation::Notifications {
+            sms: senders.sms.is_some(),
+            email: senders.email.is_some(),
+            wake: wake.clone(),
+        });
 
         let warmed = hermes_api::warm_revocations(&state)
             .await
@@ -178,14 +188,32 @@ impl Application {
             }
         }));
 
+        // Bound before the worker starts, so a failed start leaves no
+        // worker behind.
         let listener = TcpListener::bind(settings.server.bind)
             .await
             .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
+
+        // Escalation notifications: delivers the outbox (this node's
+        // enqueues wake it at once; it polls for the rest).
+        let notifier = hermes_notify::Worker::new(
+            state.store.clone(),
+            senders,
+            hermes_notify::WorkerConfig {
+                poll: Duration::from_millis(settings.notify.poll_ms),
+                retry: settings.notify.retry_policy(),
+                ..Default::default()
+            },
+            wake,
+        )
+        .spawn();
+
         Ok(Self {
             listener,
             state,
             settings,
             background,
+            notifier,
             demo_credentials,
         })
     }
@@ -237,9 +265,29 @@ impl Application {
         for task in &self.background {
             task.abort();
         }
+        self.notifier.stop(Duration::from_secs(5)).await;
         self.state.store.close().await;
         result
     }
+}
+
+/// The configured notification channels (`notify.twilio`, `notify.smtp`).
+fn notification_senders(settings: &Settings) -> anyhow::Result<hermes_notify::Senders> {
+    let n = &settings.notify;
+    Ok(hermes_notify::Senders {
+        sms: n
+            .twilio
+            .clone()
+            .map(hermes_notify::TwilioSms::new)
+            .transpose()
+            .context("notify.twilio")?,
+        email: n
+            .smtp
+            .as_ref()
+            .map(hermes_notify::SmtpMailer::new)
+            .transpose()
+            .context("notify.smtp")?,
+    })
 }
 
 /// Creates the demo firm if the database has no firm at all. Returns the

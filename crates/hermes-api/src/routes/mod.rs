@@ -11,6 +11,7 @@ pub mod conflicts;
 pub mod conversations;
 pub mod intakes;
 pub mod me;
+pub mod notifications;
 pub mod parties;
 pub mod question_sets;
 pub mod scheduling;

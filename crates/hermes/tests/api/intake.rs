@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::scheduling::calendar;
 
-pub async fn start(app: &TestApp, slug: &str) -> (String, String) {
+/// Starts a conversation with `slug`'s agent: (token, opening reply).
+pub(crate) async fn start(app: &TestApp, slug: &str) -> (String, String) {
     let resp = app
         .send(
             Method::POST,
@@ -25,7 +26,8 @@ pub async fn start(app: &TestApp, slug: &str) -> (String, String) {
     )
 }
 
-pub async fn say(app: &TestApp, token: &str, text: &str) -> (StatusCode, Value) {
+/// One caller message: (status, body).
+pub(crate) async fn say(app: &TestApp, token: &str, text: &str) -> (StatusCode, Value) {
     let resp = app
         .send(
             Method::POST,

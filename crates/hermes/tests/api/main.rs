@@ -13,6 +13,7 @@ mod helpers;
 mod hygiene;
 mod intake;
 mod llm;
+mod notify;
 mod ratelimit;
 mod rbac;
 mod scheduling;

@@ -28,6 +28,7 @@ const ID_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/bookings/{id}"),
     ("GET", "/api/v1/intakes/{id}"),
     ("PATCH", "/api/v1/intakes/{id}"),
+    ("POST", "/api/v1/notifications/{id}/retry"),
 ];
 
 /// Bravo's resources, one of each kind an id route reaches.
@@ -39,6 +40,7 @@ struct Theirs {
     review: String,
     booking: String,
     intake: String,
+    notification: String,
 }
 
 impl Theirs {
@@ -52,6 +54,7 @@ impl Theirs {
             "conflicts" => &self.review,
             "bookings" => &self.booking,
             "intakes" => &self.intake,
+            "notifications" => &self.notification,
             other => panic!("ID_ROUTES: no bravo resource for {other}"),
         }
     }
@@ -136,6 +139,7 @@ async fn cross_tenant(app: TestApp) {
         review: bravo_review.clone(),
         booking: bravo_booking["id"].as_str().unwrap().to_owned(),
         intake: bravo_intake,
+        notification: crate::notify::dead_notification(&app, &app.bravo).await,
     };
 
     for (method, template) in ID_ROUTES {
@@ -248,6 +252,11 @@ async fn cross_tenant(app: TestApp) {
             &theirs.review,
         ),
         ("/api/v1/bookings", "bookings", &theirs.booking),
+        (
+            "/api/v1/notifications",
+            "notifications",
+            &theirs.notification,
+        ),
     ] {
         let list: Value = app.get_json(path, a).await;
         assert!(
