@@ -218,7 +218,7 @@ pub(super) const AREAS: &[Area] = &[
         cues: &[
             (
                 1.0,
-                r"(?:my|our|a|the) (?:business|company|llc|corporation|startup|partnership|restaurant|store|shop)|\bllc\b|incorporat\w*|business (?:partner|dispute|contract|formation|lawyer|attorney|deal)|breach of contract|contract dispute|shareholder\w*|operating agreement|partnership agreement|vendor|supplier|(?:client|customer) (?:will not|won t|did not|never) pa(?:y|id)|invoice|franchise",
+                r"(?:my|our|a|the) (?:business|company|llc|corporation|startup|partnership)|(?:my|our) (?:restaurant|store|shop)\b|\bllc\b|incorporat\w*|business (?:partner|dispute|contract|formation|lawyer|attorney|deal)|breach of contract|contract dispute|shareholder\w*|operating agreement|partnership agreement|vendor|supplier|(?:client|customer) (?:will not|won t|did not|never) pa(?:y|id)|invoice|franchise",
             ),
             (
                 0.6,

@@ -281,6 +281,19 @@ fn negation_and_masks() {
     let s = classify("I slipped on ice in the parking lot and broke my hip.");
     assert_eq!(s[0].key, "personal_injury", "{s:?}");
     assert!(s.iter().all(|a| a.key != "immigration"), "{s:?}");
+    // A place is not a business matter; owning one can be.
+    for text in [
+        "the store manager screams at me in front of everyone",
+        "I got really sick from food at a restaurant",
+    ] {
+        let s = classify(text);
+        assert!(
+            s.iter().all(|a| a.key != "business" || a.score < 0.3),
+            "{text}: {s:?}"
+        );
+    }
+    let s = classify("a supplier stopped delivering to my restaurant");
+    assert_eq!(s[0].key, "business", "{s:?}");
     // "will" as a verb is not a will.
     let s = classify("The other driver will not return my calls after the car accident.");
     assert!(s.iter().all(|a| a.key != "estate_planning"), "{s:?}");
