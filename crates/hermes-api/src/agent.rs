@@ -246,6 +246,22 @@ pub async fn drive(
                 }
                 None
             }
+            Action::SendConfirmation { sms, email } => {
+                let i = &engine.intake;
+                let when = i.booking.as_ref().map(|b| b.spoken.clone());
+                if let Some(when) = when {
+                    let phone = i.field("phone").filter(|_| sms);
+                    let mail = i.field("email").filter(|_| email);
+                    if let Err(e) = crate::escalation::confirm_booking(
+                        state, tenant, intake_id, &when, phone, mail,
+                    )
+                    .await
+                    {
+                        tracing::error!(%tenant, intake = %intake_id, error = %e, "could not enqueue the booking confirmation");
+                    }
+                }
+                None
+            }
             Action::End { status } => {
                 if matches!(status, IntakeStatus::Completed | IntakeStatus::NeedsReview) {
                     remember_parties(state, tenant, engine).await;

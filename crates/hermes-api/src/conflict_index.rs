@@ -49,11 +49,25 @@ enum Slot {
     },
 }
 
-#[derive(Default)]
 pub struct ConflictIndexes {
     slots: Mutex<HashMap<TenantId, Slot>>,
     /// One build at a time per tenant; others wait for it.
     builds: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
+    /// This node, named in the events it publishes: it applied its own
+    /// changes when it made them, and re-reading a party for its own
+    /// earlier event could put back a version that a later local change
+    /// had already replaced.
+    node: Uuid,
+}
+
+impl Default for ConflictIndexes {
+    fn default() -> Self {
+        ConflictIndexes {
+            slots: Default::default(),
+            builds: Default::default(),
+            node: Uuid::new_v4(),
+        }
+    }
 }
 
 fn apply(index: &mut Index, change: Change) {
@@ -240,9 +254,16 @@ impl ConflictIndexes {
     }
 }
 
-/// Events on the shared state's channel.
-pub fn party_event(tenant: TenantId, id: Uuid) -> String {
-    format!("party:{tenant}:{id}")
+impl ConflictIndexes {
+    /// The event announcing a change to one party, from this node.
+    pub fn party_event(&self, tenant: TenantId, id: Uuid) -> String {
+        format!("party:{tenant}:{id}:{}", self.node)
+    }
+
+    /// Whether an event came from this node.
+    pub fn is_own(&self, node: Option<Uuid>) -> bool {
+        node == Some(self.node)
+    }
 }
 
 pub fn parties_event(tenant: TenantId) -> String {
@@ -251,14 +272,22 @@ pub fn parties_event(tenant: TenantId) -> String {
 
 /// What an event asks of this node, if it is about parties.
 pub enum PartyEvent {
-    One(TenantId, Uuid),
+    /// Tenant, party, and the node that made the change (absent in events
+    /// from older nodes).
+    One(TenantId, Uuid, Option<Uuid>),
     All(TenantId),
 }
 
 pub fn parse_event(event: &str) -> Option<PartyEvent> {
     if let Some(rest) = event.strip_prefix("party:") {
-        let (tenant, id) = rest.split_once(':')?;
-        return Some(PartyEvent::One(tenant.parse().ok()?, id.parse().ok()?));
+        let mut parts = rest.split(':');
+        let tenant = parts.next()?.parse().ok()?;
+        let id = parts.next()?.parse().ok()?;
+        let node = match parts.next() {
+            Some(n) => Some(n.parse().ok()?),
+            None => None,
+        };
+        return Some(PartyEvent::One(tenant, id, node));
     }
     let tenant = event.strip_prefix("parties:")?;
     Some(PartyEvent::All(tenant.parse().ok()?))

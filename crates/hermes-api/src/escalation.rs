@@ -110,6 +110,71 @@ pub async fn escalate(
     Ok(queued)
 }
 
+/// Sends the caller a confirmation of their consultation, by text and/or
+/// email (the engine decides which: texts only when the caller agreed to
+/// them at that number). The text names the firm and the time, nothing of
+/// the matter: a phone's lock screen is not confidential. Idempotent per
+/// (intake, channel); channels not configured on this node are skipped.
+pub async fn confirm_booking(
+    state: &AppState,
+    tenant: TenantId,
+    intake_id: Uuid,
+    when: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> ApiResult<Vec<OutboxJob>> {
+    let t = state.tenant(tenant).await?;
+    let store = state.store.scoped(tenant);
+    let profile = store.firm_settings().await?.profile.unwrap_or_default();
+    let firm = profile
+        .spoken_name
+        .clone()
+        .unwrap_or_else(|| t.name.as_ref().to_owned());
+    let call = profile
+        .main_phone
+        .as_ref()
+        .map_or_else(|| "the firm".to_owned(), |p| p.as_ref().to_owned());
+    let text = format!(
+        "{firm}: your consultation is booked for {when}. To change it, call {call}. Please do not reply with details of your matter."
+    );
+    let n = &state.notify;
+    let mut jobs = Vec::new();
+    if let (true, Some(to)) = (n.sms, phone.filter(|p| !p.is_empty())) {
+        jobs.push(NewOutboxJob {
+            kind: OutboxKind::Sms,
+            dedupe_key: format!("confirmation:{intake_id}:sms"),
+            payload: serde_json::to_value(SmsPayload {
+                to: to.to_owned(),
+                body: text.clone(),
+            })
+            .map_err(ApiError::internal)?,
+        });
+    }
+    if let (true, Some(to)) = (n.email, email.filter(|e| !e.is_empty())) {
+        jobs.push(NewOutboxJob {
+            kind: OutboxKind::Email,
+            dedupe_key: format!("confirmation:{intake_id}:email"),
+            payload: serde_json::to_value(EmailPayload {
+                to: to.to_owned(),
+                subject: format!("Your consultation with {firm}"),
+                body: text.clone(),
+            })
+            .map_err(ApiError::internal)?,
+        });
+    }
+    let audit = AuditEvent::new(Actor::System, "intake.confirmation")
+        .target("intake", intake_id)
+        .details(serde_json::json!({
+            "sms": jobs.iter().filter(|j| j.kind == OutboxKind::Sms).count(),
+            "email": jobs.iter().filter(|j| j.kind == OutboxKind::Email).count(),
+        }));
+    let queued = store.enqueue_outbox(&jobs, audit).await?;
+    if !queued.is_empty() {
+        n.wake.notify_one();
+    }
+    Ok(queued)
+}
+
 /// The contacts on call at `at`; when nobody is, the first contact (the
 /// list is in order of preference), with `true` for that fallback.
 fn recipients(

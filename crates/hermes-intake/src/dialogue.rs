@@ -178,6 +178,12 @@ pub enum Action {
         reasons: Vec<String>,
     },
     TransferToPerson,
+    /// Send the caller a confirmation of the booking: by text when they
+    /// agreed to texts at that number, by email when they gave one.
+    SendConfirmation {
+        sms: bool,
+        email: bool,
+    },
     /// Persist the intake now.
     Save,
     End {
@@ -1059,6 +1065,18 @@ impl Engine {
             tentative,
         });
         out.say(&format!("You're booked for {}.", option.spoken));
+        let sms = self.intake.field("voicemail_ok") == Some("yes")
+            && self.intake.field("phone").is_some_and(|p| !p.is_empty());
+        let email = self.intake.field("email").is_some_and(|e| !e.is_empty());
+        if sms || email {
+            let how = match (sms, email) {
+                (true, true) => "by text message and email",
+                (true, false) => "by text message",
+                _ => "by email",
+            };
+            out.say(&format!("I'll send you a confirmation {how}."));
+            out.push(Action::SendConfirmation { sms, email });
+        }
         self.wrap_up(out);
     }
 

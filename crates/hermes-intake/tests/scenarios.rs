@@ -212,6 +212,23 @@ fn a_clean_family_intake_books_a_consultation() {
         i.status,
         IntakeStatus::Completed | IntakeStatus::NeedsReview
     ));
+    // Texts were agreed to and an email given: a confirmation by both.
+    assert!(
+        r.actions.iter().any(|a| matches!(
+            a,
+            Action::SendConfirmation {
+                sms: true,
+                email: true
+            }
+        )),
+        "{:?}",
+        r.actions
+    );
+    assert!(
+        r.said
+            .iter()
+            .any(|s| s.contains("confirmation by text message and email"))
+    );
     for s in &r.said {
         assert_eq!(guardrail::check_utterance(s), Verdict::Allow, "{s}");
     }
@@ -454,6 +471,17 @@ fn each_standard_area_runs_to_a_booking() {
         assert_eq!(i.conflict.as_ref().unwrap().status, "clear", "{topic}");
         assert!(i.booking.is_some(), "{topic}: {:#?}", r.said);
         assert!(i.parties.iter().any(|p| p.name == "Pat Smith"), "{topic}");
+        // Texts agreed to, no email: the confirmation goes by text only.
+        assert!(
+            r.actions.iter().any(|a| matches!(
+                a,
+                Action::SendConfirmation {
+                    sms: true,
+                    email: false
+                }
+            )),
+            "{topic}"
+        );
         assert_eq!(i.field("name"), Some("Maria Lopez"));
     }
 }

@@ -28,6 +28,11 @@ const NOT_SETTINGS: &[&str] = &[
     "admin_password",
     "user_password",
     "require_services",
+    // scripts/models.sh's destination (the server reads
+    // `agent.models_dir`), and the test tools' locations.
+    "models_dir",
+    "prism",
+    "twilio_spec",
 ];
 
 /// Keys whose values are text even when they look like numbers.
@@ -317,8 +322,7 @@ impl Default for AgentSettings {
         Self {
             idle_minutes: 30,
             embedding: true,
-            models_dir: std::env::var_os("HERMES_MODELS_DIR")
-                .map_or_else(|| PathBuf::from("models"), PathBuf::from),
+            models_dir: PathBuf::from("models"),
             llm: None,
         }
     }

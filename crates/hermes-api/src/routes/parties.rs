@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::{Require, perm};
 use crate::client::ClientInfo;
-use crate::conflict_index::{Change, parties_event, party_event};
+use crate::conflict_index::{Change, parties_event};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::routes::attorneys::parse_uuid;
@@ -231,8 +231,8 @@ fn build(id: Uuid, p: PartyIn) -> Result<Party, ParseError> {
 /// through pub/sub.
 async fn changed(state: &AppState, tenant: TenantId, change: Change) {
     let event = match &change {
-        Change::Upsert(p) => party_event(tenant, p.id),
-        Change::Remove(id) => party_event(tenant, *id),
+        Change::Upsert(p) => state.conflicts.party_event(tenant, p.id),
+        Change::Remove(id) => state.conflicts.party_event(tenant, *id),
     };
     state.conflicts.apply(tenant, change);
     if let Err(e) = state.shared.publish(&event).await {
@@ -247,8 +247,10 @@ pub(crate) async fn on_event(state: &AppState, event: crate::conflict_index::Par
         PartyEvent::All(tenant) => state.conflicts.forget(tenant),
         // A tenant whose index this node does not keep reads the change
         // from the database when it builds one.
-        PartyEvent::One(tenant, _) if !state.conflicts.is_tracked(tenant) => {}
-        PartyEvent::One(tenant, id) => match state.store.scoped(tenant).party(id).await {
+        PartyEvent::One(tenant, _, _) if !state.conflicts.is_tracked(tenant) => {}
+        // Applied when this node made it (see `ConflictIndexes::node`).
+        PartyEvent::One(_, _, node) if state.conflicts.is_own(node) => {}
+        PartyEvent::One(tenant, id, _) => match state.store.scoped(tenant).party(id).await {
             Ok(Some(r)) => state.conflicts.apply(tenant, Change::Upsert(r.party)),
             Ok(None) => state.conflicts.apply(tenant, Change::Remove(id)),
             Err(e) => {

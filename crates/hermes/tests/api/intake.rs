@@ -27,6 +27,43 @@ pub(crate) async fn start(app: &TestApp, slug: &str) -> (String, String) {
 }
 
 /// One caller message: (status, body).
+/// Says `opening`, then answers like a cooperative caller (the other side
+/// is Carlos Lopez, every fact "yes", the first slot offered) until the
+/// conversation ends; returns whether it did. Replies are pushed on `said`.
+pub(crate) async fn book_a_divorce_consultation(
+    app: &TestApp,
+    token: &str,
+    opening: &[&str],
+    said: &mut Vec<String>,
+) -> bool {
+    let mut state = String::new();
+    for line in opening {
+        let (status, body) = say(app, token, line).await;
+        assert_eq!(status, StatusCode::OK, "{line}: {body} after {said:#?}");
+        said.push(body["reply"].as_str().unwrap().to_owned());
+        state = body["state"].as_str().unwrap().to_owned();
+    }
+    for _ in 0..40 {
+        let answer = match state.as_str() {
+            "conflict_check" => "Carlos Lopez",
+            "facts" => "yes",
+            "scheduling" if said.last().unwrap().contains("Which") => "the first one",
+            "scheduling" => "as soon as possible",
+            "wrap_up" => "no, that's all",
+            "done" => return true,
+            other => panic!("unexpected state {other}: {said:#?}"),
+        };
+        let (status, body) = say(app, token, answer).await;
+        assert_eq!(status, StatusCode::OK, "{answer}: {body} after {said:#?}");
+        said.push(body["reply"].as_str().unwrap().to_owned());
+        state = body["state"].as_str().unwrap().to_owned();
+        if body["done"] == true {
+            return true;
+        }
+    }
+    false
+}
+
 pub(crate) async fn say(app: &TestApp, token: &str, text: &str) -> (StatusCode, Value) {
     let resp = app
         .send(
@@ -71,33 +108,7 @@ async fn a_whole_conversation_leaves_a_complete_intake_and_a_booking() {
         "I want to file for divorce",
         "yes",
     ];
-    let mut state = String::new();
-    for line in script {
-        let (status, body) = say(&app, &token, line).await;
-        assert_eq!(status, StatusCode::OK, "{line}: {body} after {said:#?}");
-        said.push(body["reply"].as_str().unwrap().to_owned());
-        state = body["state"].as_str().unwrap().to_owned();
-    }
-    let mut done = false;
-    for _ in 0..40 {
-        let answer = match state.as_str() {
-            "conflict_check" => "Carlos Lopez",
-            "facts" => "yes",
-            "scheduling" if said.last().unwrap().contains("Which") => "the first one",
-            "scheduling" => "as soon as possible",
-            "wrap_up" => "no, that's all",
-            "done" => break,
-            other => panic!("unexpected state {other}: {said:#?}"),
-        };
-        let (status, body) = say(&app, &token, answer).await;
-        assert_eq!(status, StatusCode::OK, "{answer}: {body} after {said:#?}");
-        said.push(body["reply"].as_str().unwrap().to_owned());
-        state = body["state"].as_str().unwrap().to_owned();
-        if body["done"] == true {
-            done = true;
-            break;
-        }
-    }
+    let done = book_a_divorce_consultation(&app, &token, &script, &mut said).await;
     assert!(done, "{said:#?}");
     assert!(
         said.iter().any(|s| s.contains("You're booked")),

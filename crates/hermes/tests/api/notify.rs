@@ -18,6 +18,15 @@ use crate::helpers::*;
 const ON_CALL_PHONE: &str = "+15035550111";
 const ON_CALL_EMAIL: &str = "dana@alpha.example";
 
+fn twilio_settings(base_url: &str) -> hermes_notify::TwilioConfig {
+    hermes_notify::TwilioConfig {
+        account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+        auth_token: "test-auth-token".into(),
+        from: "+15035550100".into(),
+        base_url: base_url.to_owned(),
+    }
+}
+
 fn smtp_settings(port: u16) -> hermes_notify::SmtpConfig {
     hermes_notify::SmtpConfig {
         host: "127.0.0.1".into(),
@@ -109,12 +118,7 @@ async fn pages_the_on_call_contact(db: TestDb) {
         return;
     };
     let app = spawn_with(db, |s| {
-        s.notify.twilio = Some(hermes_notify::TwilioConfig {
-            account_sid: "AC0123456789abcdef0123456789abcdef".into(),
-            auth_token: "test-auth-token".into(),
-            from: "+15035550100".into(),
-            base_url: twilio.base_url.clone(),
-        });
+        s.notify.twilio = Some(twilio_settings(&twilio.base_url));
         s.notify.smtp = Some(smtp_settings(smtp.port));
     })
     .await;
@@ -311,4 +315,66 @@ pub async fn dead_notification(app: &TestApp, firm: &Firm) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the notification did not die");
+}
+
+#[tokio::test]
+async fn a_booked_caller_gets_a_confirmation_by_text_and_email() {
+    let Some(twilio) = TwilioMock::start().await else {
+        return;
+    };
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    let app = spawn_with(TestDb::sqlite(), |s| {
+        s.notify.twilio = Some(twilio_settings(&twilio.base_url));
+        s.notify.smtp = Some(smtp_settings(smtp.port));
+    })
+    .await;
+    let cal = crate::scheduling::calendar(&app, &app.alpha).await;
+    let admin = &cal.admin.access;
+    // Open around the clock, so the test books whatever the hour.
+    let resp = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/hours",
+            Some(admin),
+            Some(json!({"weekly": crate::firm_settings::all_week("00:00", "23:30"), "after_hours": "book"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (token, _) = crate::intake::start(&app, &app.alpha.slug).await;
+    let mut said = Vec::new();
+    let opening = [
+        "yes",
+        "my name is Maria Lopez",
+        "L-O-P-E-Z",
+        "five oh three five five five zero one two three",
+        "yes",
+        "maria dot lopez at gmail dot com",
+        "yes",
+        "for myself",
+        "I want to file for divorce",
+        "yes",
+    ];
+    assert!(crate::intake::book_a_divorce_consultation(&app, &token, &opening, &mut said).await);
+    assert!(
+        said.iter()
+            .any(|s| s.contains("confirmation by text message and email")),
+        "{said:#?}"
+    );
+    let items = notifications_until(&app, admin, |n| {
+        n.len() == 2 && n.iter().all(|j| j["status"] == "sent")
+    })
+    .await;
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let sms = items.iter().find(|j| j["kind"] == "sms").expect("an SMS");
+    assert_eq!(sms["to"], "+15035550123", "to the caller");
+    assert_eq!(sms["status"], "sent", "Prism accepted it");
+    let mail = smtp.wait_for(1, Duration::from_secs(10)).await;
+    let m = &mail[0];
+    assert!(m.contains("To: maria.lopez@gmail.com"), "{m}");
+    assert!(m.contains("Subject: Your consultation with"), "{m}");
+    assert!(m.contains("your consultation is booked for"), "{m}");
+    // Nothing of the matter on a lock screen or in an inbox.
+    assert!(!m.to_lowercase().contains("divorce"), "{m}");
 }
