@@ -630,3 +630,40 @@ fn a_scripted_chat_prints_the_intake_it_leaves() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no firm with slug"));
 }
+
+#[test]
+fn an_interactive_chat_reads_the_terminal_until_the_caller_leaves() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hermes(dir.path())
+        .args(["chat", "--tenant", "demo"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Two answers, then the terminal closes: the caller has gone.
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"yes\nMaria Lopez\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("agent: Thank you for calling Demo Law Group"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("you: agent: Thank you."), "{stdout}");
+    assert!(
+        stdout.contains("Could you spell your last name"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("status abandoned"), "{stdout}");
+}
