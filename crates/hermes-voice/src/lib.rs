@@ -1,0 +1,12 @@
+//! The voice issue's pure parts, no I/O: how phone audio is coded
+//! ([`g711`]), what Twilio's Media Streams say and expect ([`twilio`]),
+//! and how a Twilio webhook proves it came from Twilio ([`signature`]).
+//!
+//! The transports (WebSockets, HTTP), the audio pipeline's processors and
+//! the speech engines build on these; keeping them pure keeps them tested
+//! exhaustively against references (sox for G.711, an independent HMAC
+//! for signatures, Twilio's documented messages).
+
+pub mod g711;
+pub mod signature;
+pub mod twilio;
