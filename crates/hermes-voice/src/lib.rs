@@ -1,6 +1,7 @@
 //! The voice issue's pure parts, no I/O: how phone audio is coded
 //! ([`g711`]), what Twilio's Media Streams say and expect ([`twilio`]),
-//! and how a Twilio webhook proves it came from Twilio ([`signature`]).
+//! how a Twilio webhook proves it came from Twilio ([`signature`]), and
+//! when a turn ends or the caller talks over the agent ([`turns`]).
 //!
 //! The transports (WebSockets, HTTP), the audio pipeline's processors and
 //! the speech engines build on these; keeping them pure keeps them tested
@@ -9,4 +10,5 @@
 
 pub mod g711;
 pub mod signature;
+pub mod turns;
 pub mod twilio;
