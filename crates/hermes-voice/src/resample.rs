@@ -1,0 +1,93 @@
+//! Sample-rate conversion between the rates a call meets: 8 kHz (the
+//! telephone network), 16 kHz (speech recognisers, the browser phone),
+//! 22.05 kHz and 24 kHz (speech synthesisers).
+//!
+//! `rubato`'s synchronous FFT resampler does the work (anti-aliasing
+//! included; we write no DSP). This wrapper takes and gives 16-bit PCM in
+//! frames of any size, buffering until the resampler has a whole chunk;
+//! the delay that adds is one chunk (20 ms at the telephone rate).
+
+use rubato::{FftFixedInOut, Resampler as _};
+
+/// The rates HERMES converts between.
+pub const RATES: [u32; 4] = [8_000, 16_000, 22_050, 24_000];
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot resample {from} Hz to {to} Hz: {reason}")]
+pub struct ResampleError {
+    pub from: u32,
+    pub to: u32,
+    pub reason: String,
+}
+
+/// One direction of one stream (it keeps state between frames).
+pub struct Resampler {
+    from: u32,
+    to: u32,
+    inner: Option<FftFixedInOut<f32>>,
+    pending: Vec<f32>,
+}
+
+impl std::fmt::Debug for Resampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resampler")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resampler {
+    /// A converter from `from` Hz to `to` Hz (equal rates pass through).
+    pub fn new(from: u32, to: u32) -> Result<Self, ResampleError> {
+        let err = |reason: String| ResampleError { from, to, reason };
+        if from == 0 || to == 0 {
+            return Err(err("rates must be above 0".into()));
+        }
+        let inner = if from == to {
+            None
+        } else {
+            // 20 ms chunks: whole numbers of samples at every rate above.
+            let chunk = (from / 50) as usize;
+            Some(
+                FftFixedInOut::<f32>::new(from as usize, to as usize, chunk, 1)
+                    .map_err(|e| err(e.to_string()))?,
+            )
+        };
+        Ok(Resampler {
+            from,
+            to,
+            inner,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Converts `samples`; returns what is ready (possibly nothing yet).
+    pub fn process(&mut self, samples: &[i16]) -> Vec<i16> {
+        let Some(inner) = self.inner.as_mut() else {
+            return samples.to_vec();
+        };
+        self.pending
+            .extend(samples.iter().map(|s| f32::from(*s) / 32768.0));
+        let mut out = Vec::new();
+        loop {
+            let need = inner.input_frames_next();
+            if self.pending.len() < need {
+                break;
+            }
+            let chunk: Vec<f32> = self.pending.drain(..need).collect();
+            match inner.process(&[chunk], None) {
+                Ok(mut channels) => out.extend(
+                    channels
+                        .swap_remove(0)
+                        .into_iter()
+                        .map(|v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16),
+                ),
+                // Cannot happen with whole chunks of one channel; lose the
+                // chunk rather than the call.
+                Err(_) => break,
+            }
+        }
+        out
+    }
+}
