@@ -9,6 +9,7 @@
 //! for signatures, Twilio's documented messages).
 
 pub mod g711;
+pub mod jitter;
 pub mod resample;
 pub mod signature;
 pub mod turns;
