@@ -1673,29 +1673,7 @@ async fn question_sets_are_per_tenant_documents(ctx: Ctx) {
 
 // ---------------------------------------------------------------------------
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::open(hermes_testkit::TestDb::sqlite()).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = hermes_testkit::TestDb::postgres().await else { return };
-                    super::$name(super::open(db).await).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+hermes_testkit::conformance!(
     concurrent_turns_on_one_conversation_never_lose_a_turn,
     question_sets_are_per_tenant_documents,
     migrations_are_idempotent,

@@ -389,29 +389,7 @@ fn the_retry_policy_doubles_up_to_its_cap() {
     }
 }
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::open(hermes_testkit::TestDb::sqlite()).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = hermes_testkit::TestDb::postgres().await else { return };
-                    super::$name(super::open(db).await).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+hermes_testkit::conformance!(
     enqueue_is_idempotent_and_audited,
     concurrent_workers_never_lease_the_same_job,
     an_expired_lease_is_leased_again,

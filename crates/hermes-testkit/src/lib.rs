@@ -210,3 +210,30 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Runs each named `async fn(Ctx)` of a store test file against SQLite
+/// and against PostgreSQL (skipped outside CI when it is missing), as
+/// `sqlite::name` and `postgres::name`. The calling file provides
+/// `async fn open(TestDb) -> Ctx` and the test functions at its root.
+#[macro_export]
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::open($crate::TestDb::sqlite()).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = $crate::TestDb::postgres().await else { return };
+                    super::$name(super::open(db).await).await;
+                }
+            )*
+        }
+    };
+}
