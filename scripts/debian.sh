@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   unzip          # models.sh unpacks model wheels
+  espeak-ng      # hermes-speech's VAD tests synthesise their labelled speech
 )
 
 missing=()

