@@ -7,3 +7,21 @@
 //! CPU-bound; callers run it on blocking threads. Models come from
 //! `scripts/models.sh` (PyPI wheels, sha256-pinned), never from the network
 //! at run time.
+//!
+//! # Layout
+//!
+//! - `error`: [`SpeechError`], the crate's one error type.
+//! - `onnx` (feature `onnx`): loads ONNX Runtime once per process from the
+//!   models folder.
+//! - `vad` (feature `vad`): Silero voice activity detection, one call at a
+//!   time or many calls' frames in one batched inference, behind a cheap
+//!   energy gate.
+
+mod error;
+pub use error::SpeechError;
+
+#[cfg(feature = "onnx")]
+pub mod onnx;
+
+#[cfg(feature = "vad")]
+pub mod vad;
