@@ -7,3 +7,19 @@
 //! CPU-bound; callers run it on blocking threads. Models come from
 //! `scripts/models.sh` (PyPI wheels, sha256-pinned), never from the network
 //! at run time.
+//!
+//! # Layout
+//!
+//! - `onnx` (feature `onnx`): loads ONNX Runtime from `models/onnxruntime`
+//!   once per process; engines on ONNX call it before building a session.
+//! - `piper` (feature `piper`): text to 16-bit speech, sentence by sentence,
+//!   with espeak-ng (the system library) for phonemes.
+//! - [`SpeechError`]: the one error type.
+
+mod error;
+#[cfg(feature = "onnx")]
+pub mod onnx;
+#[cfg(feature = "piper")]
+pub mod piper;
+
+pub use error::SpeechError;
