@@ -33,10 +33,14 @@ fn bench(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e} (run scripts/models.sh, or set HERMES_MODELS_DIR)"));
     let first = sentences(REPLY)[0];
     assert_eq!(first.split_whitespace().count(), 12, "{first}");
-    let audio = piper.synthesize(REPLY).unwrap();
-    println!(
-        "the whole reply is {:.2} s of audio",
+    let seconds = |text: &str| {
+        let audio = piper.synthesize(text).unwrap();
         audio.len() as f64 / f64::from(piper.sample_rate())
+    };
+    println!(
+        "audio: the first sentence {:.2} s, the whole reply {:.2} s",
+        seconds(first),
+        sentences(REPLY).into_iter().map(seconds).sum::<f64>()
     );
 
     let mut group = c.benchmark_group("piper");

@@ -49,9 +49,9 @@ const PEAK: f32 = 0.891 * i16::MAX as f32;
 /// `Arc<Piper>`); calls to [`Piper::synthesize`] run one at a time.
 pub struct Piper {
     /// `ort` 2.0.0-rc.10 runs a session through `&mut`, so one lock per
-    /// voice. Sentences are short (~0.1–0.3 s of compute each) and ONNX
-    /// Runtime already uses every core for one run, so concurrent calls
-    /// would gain nothing from a pool of sessions on this machine.
+    /// voice: concurrent calls take turns. On two cores that costs little:
+    /// a run is CPU-bound on one thread (see `load`), so two sentences
+    /// synthesised side by side would each take about twice as long.
     session: Mutex<Session>,
     config: VoiceConfig,
     /// Every phoneme character the voice knows, with its ids.
@@ -146,8 +146,15 @@ impl Piper {
         }
 
         crate::onnx::init(dir.parent().unwrap_or(Path::new(".")))?;
+        // One intra-op thread: on the 2-core machine, with the rest of
+        // HERMES busy, it gave the first audio in 0.47 s against 0.78 s for
+        // ONNX Runtime's default (a thread per core, spinning while it
+        // waits) and 0.54 s for two threads without spinning
+        // (docs/BENCHMARKS.md). Calls overlap, so a run should not expect
+        // the whole machine.
         let session = Session::builder()
             .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
+            .and_then(|b| b.with_intra_threads(1))
             .and_then(|b| b.commit_from_file(&model_path))
             .map_err(SpeechError::runtime("loading the Piper voice"))?;
         Ok(Piper {
