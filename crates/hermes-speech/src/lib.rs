@@ -11,17 +11,20 @@
 //! # Layout
 //!
 //! - `error`: [`SpeechError`], the crate's one error type.
-//! - `onnx` (feature `onnx`): loads ONNX Runtime once per process from the
-//!   models folder.
+//! - `onnx` (feature `onnx`): loads ONNX Runtime from `models/onnxruntime`
+//!   once per process; engines on ONNX call it before building a session.
 //! - `vad` (feature `vad`): Silero voice activity detection, one call at a
 //!   time or many calls' frames in one batched inference, behind a cheap
 //!   energy gate.
+//! - `piper` (feature `piper`): text to 16-bit speech, sentence by sentence,
+//!   with espeak-ng (the system library) for phonemes.
 
 mod error;
 pub use error::SpeechError;
 
 #[cfg(feature = "onnx")]
 pub mod onnx;
-
+#[cfg(feature = "piper")]
+pub mod piper;
 #[cfg(feature = "vad")]
 pub mod vad;
