@@ -348,7 +348,7 @@ async fn authenticate_api_key(
     })
 }
 
-async fn authenticate_token(state: &AppState, raw: &str) -> Result<Principal, ApiError> {
+pub(crate) async fn authenticate_token(state: &AppState, raw: &str) -> Result<Principal, ApiError> {
     let verified = state.tokens.verify(raw).map_err(|e| {
         ApiError::Unauthenticated(match e {
             hermes_auth::TokenError::Malformed => "malformed token",

@@ -177,7 +177,7 @@ pub async fn confirm_booking(
 
 /// The contacts on call at `at`; when nobody is, the first contact (the
 /// list is in order of preference), with `true` for that fallback.
-fn recipients(
+pub(crate) fn recipients(
     contacts: &EscalationContacts,
     tz: chrono_tz::Tz,
     at: chrono::DateTime<Utc>,

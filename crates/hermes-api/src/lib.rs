@@ -37,6 +37,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod understanding;
+pub mod voice;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(api)
         .merge(public)
+        .merge(voice::routes())
         .fallback(middleware::not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
@@ -182,6 +184,13 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(routes::notifications::list_notifications))
         .routes(routes!(routes::notifications::retry_notification))
+        .routes(routes!(
+            routes::voice_settings::get_telephony,
+            routes::voice_settings::put_telephony
+        ))
+        .routes(routes!(routes::calls::list_calls))
+        .routes(routes!(routes::calls::get_call))
+        .routes(routes!(routes::calls::get_recording))
         .routes(routes!(routes::intakes::list_intakes))
         .routes(routes!(
             routes::intakes::get_intake,

@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         (name = "conflicts", description = "The parties index, conflict checks and the review queue"),
         (name = "scheduling", description = "Availability, holds, bookings and invitations"),
         (name = "intake", description = "The intake agent's text channel and the intakes it records"),
+        (name = "calls", description = "Phone and browser calls, their timings and recordings"),
         (name = "notifications", description = "Escalation SMS and email in the delivery outbox"),
         (name = "system", description = "Health, readiness, metrics"),
     )

@@ -113,6 +113,11 @@ pub struct Shared {
     /// Escalation notifications: the configured channels and the outbox
     /// worker's wake-up.
     pub notify: crate::escalation::Notifications,
+    /// Seals values that must be read back (provider credentials,
+    /// recordings); shared by every node through its key file.
+    pub secrets: Arc<hermes_auth::SecretBox>,
+    /// Calls: speech engines and settings.
+    pub voice: crate::voice::Voice,
 }
 
 impl AppState {
@@ -138,6 +143,8 @@ impl AppState {
             conflicts: Default::default(),
             understanding,
             notify: Default::default(),
+            secrets: Arc::new(hermes_auth::SecretBox::generate()),
+            voice: Default::default(),
         }))
     }
 
@@ -146,6 +153,24 @@ impl AppState {
         Arc::get_mut(&mut self.0)
             .expect("notifications are configured before the state is cloned")
             .notify = notify;
+        self
+    }
+}
+
+impl AppState {
+    /// Sets the data-at-rest keys; call before the state is shared.
+    pub fn with_secrets(mut self, secrets: hermes_auth::SecretBox) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("secrets are configured before the state is cloned")
+            .secrets = Arc::new(secrets);
+        self
+    }
+
+    /// Sets the voice configuration; call before the state is shared.
+    pub fn with_voice(mut self, voice: crate::voice::Voice) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("voice is configured before the state is cloned")
+            .voice = voice;
         self
     }
 }

@@ -4,6 +4,8 @@
 //!   verification so that "no such user" costs as much as "wrong password".
 //! - [`keys`]: the RS256 signing keys on disk (mode 0600), rotation, JWKS.
 //! - [`token`]: access tokens (JWT) issued and verified with strict rules.
+//! - [`sealed`]: AES-256-GCM for values that must be read back
+//!   (provider credentials, recordings), bound to their context.
 //! - [`secret`]: opaque secrets (refresh tokens, API keys): generation,
 //!   parsing and the hash that is stored instead of the secret.
 //!
@@ -14,10 +16,12 @@
 
 pub mod keys;
 pub mod password;
+pub mod sealed;
 pub mod secret;
 pub mod token;
 
 pub use keys::{KeyError, KeyRing};
 pub use password::{PasswordHasher, PasswordParams, generate_password};
+pub use sealed::{SealError, SecretBox};
 pub use secret::{ApiKeySecret, ConversationSecret, RefreshSecret};
 pub use token::{AccessClaims, TokenConfig, TokenError, Tokens, VerifiedAccess};

@@ -132,6 +132,12 @@ pub enum Event {
     },
     Silence,
     HungUp,
+    /// Keys pressed on the phone's keypad: `0` on its own asks for a
+    /// person at any point; other digits answer the current question as
+    /// if said (a phone number, typically).
+    Digits {
+        digits: String,
+    },
     ConflictChecked {
         status: String,
         review_id: Option<String>,
@@ -336,6 +342,23 @@ impl Engine {
                 }
             }
             Event::HungUp => self.finish(&mut out, IntakeStatus::Abandoned),
+            Event::Digits { digits } => {
+                self.silences = 0;
+                let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+                if digits.is_empty() {
+                    return Vec::new();
+                }
+                self.intake.transcript.push(Turn {
+                    at,
+                    speaker: Speaker::Caller,
+                    text: format!("[keypad] {digits}"),
+                });
+                if digits == "0" {
+                    self.hand_to_person(&mut out);
+                } else {
+                    self.caller(&mut out, at, &digits, &Readings::default());
+                }
+            }
             Event::ConflictChecked { status, review_id } => {
                 self.conflict_checked(&mut out, status, review_id)
             }

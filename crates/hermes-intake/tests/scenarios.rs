@@ -286,6 +286,54 @@ fn a_person_is_honoured_at_any_point() {
 }
 
 #[test]
+fn the_keypad_reaches_a_person_and_answers_the_phone_question() {
+    // 0 on its own, at any point: a person.
+    let mut r = run(&["yes"]);
+    let at = now();
+    let actions = r.engine.on_event(at, Event::Digits { digits: "0".into() });
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::TransferToPerson))
+    );
+    assert_eq!(r.engine.intake.status, IntakeStatus::NeedsReview);
+    assert!(
+        r.engine
+            .intake
+            .transcript
+            .iter()
+            .any(|t| t.text == "[keypad] 0")
+    );
+
+    // Digits answer the phone-number question like spoken digits.
+    let mut r = run(&["yes that's fine", "my name is Maria Lopez", "L-O-P-E-Z"]);
+    assert_eq!(r.engine.stage_name(), "phone");
+    let actions = r.engine.on_event(
+        at,
+        Event::Digits {
+            digits: "5035550100".into(),
+        },
+    );
+    let (mut s, mut l) = (Vec::new(), Vec::new());
+    world(&mut r.engine, at, actions, &mut s, &mut l);
+    assert_eq!(r.engine.intake.field("phone"), Some("+15035550100"));
+    assert!(s.iter().any(|line| line.contains("5")), "{s:?}");
+    // A key that is not a digit says nothing.
+    let before = r.engine.intake.transcript.len();
+    assert!(
+        r.engine
+            .on_event(
+                at,
+                Event::Digits {
+                    digits: "#*".into()
+                }
+            )
+            .is_empty()
+    );
+    assert_eq!(r.engine.intake.transcript.len(), before);
+}
+
+#[test]
 fn danger_is_triaged_at_once() {
     let r = run(&[
         "yes",

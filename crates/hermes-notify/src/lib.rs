@@ -18,12 +18,14 @@
 //! logged: they are firm-internal and name callers. Logs carry job ids,
 //! kinds, attempts and errors.
 
+pub mod calls;
 pub mod email;
 pub mod sms;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
 
+pub use calls::TwilioCalls;
 pub use email::{SmtpConfig, SmtpMailer, SmtpTls};
 pub use sms::{TwilioConfig, TwilioSms};
 pub use worker::{Senders, Worker, WorkerConfig, WorkerHandle};

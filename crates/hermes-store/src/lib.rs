@@ -28,11 +28,15 @@
 //!   tenant's store (settings, attorneys, parties, reviews, bookings).
 //! - [`outbox`]: notifications waiting to be sent, and the
 //!   [`OutboxStore`] part of a tenant's store (enqueue, lease, retry).
+//! - [`call`]: calls, recordings and telephony settings, and the
+//!   [`CallStore`] part of a tenant's store.
 //! - [`audit`]: the per-tenant hash chain (pure: hashing and verification).
 //! - `sql`: the SQL, written once and compiled for both backends.
 //! - [`sqlite`], [`postgres`]: pools, transactions and migrations per backend.
 
 pub mod audit;
+pub mod call;
+mod call_sql;
 pub mod firm;
 mod firm_sql;
 pub mod intake;
@@ -51,6 +55,7 @@ use chrono::{DateTime, Utc};
 use hermes_core::{ApiKeyId, Email, RefreshFamilyId, TenantId, TenantSlug, UserId};
 
 pub use audit::{AuditEvent, ChainReport};
+pub use call::*;
 pub use firm::*;
 pub use intake::*;
 pub use model::*;
@@ -225,7 +230,7 @@ pub trait Store: Send + Sync + 'static {
 /// Everything that belongs to one tenant. See the crate docs for why there
 /// is no `tenant_id` parameter anywhere below.
 #[async_trait]
-pub trait TenantStore: FirmStore + IntakeStore + OutboxStore + Send + Sync {
+pub trait TenantStore: FirmStore + IntakeStore + OutboxStore + CallStore + Send + Sync {
     fn tenant_id(&self) -> TenantId;
 
     /// Changes this tenant's own profile.

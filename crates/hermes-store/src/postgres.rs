@@ -122,6 +122,7 @@ impl PgTenant {
 crate::sql::impl_backend!(store = PgStore, scoped = PgTenant, db = Postgres);
 crate::firm_sql::impl_firm_backend!(scoped = PgTenant, db = Postgres);
 crate::intake_sql::impl_intake_backend!(scoped = PgTenant, db = Postgres);
+crate::call_sql::impl_call_backend!(scoped = PgTenant, db = Postgres);
 crate::outbox_sql::impl_outbox_backend!(
     store = PgStore,
     scoped = PgTenant,

@@ -151,6 +151,7 @@ pub struct SqliteTenant {
 crate::sql::impl_backend!(store = SqliteStore, scoped = SqliteTenant, db = Sqlite);
 crate::firm_sql::impl_firm_backend!(scoped = SqliteTenant, db = Sqlite);
 crate::intake_sql::impl_intake_backend!(scoped = SqliteTenant, db = Sqlite);
+crate::call_sql::impl_call_backend!(scoped = SqliteTenant, db = Sqlite);
 crate::outbox_sql::impl_outbox_backend!(
     store = SqliteStore,
     scoped = SqliteTenant,

@@ -18,6 +18,7 @@
 
 pub mod fake_llm;
 pub mod notify;
+pub mod voice;
 
 use std::time::Duration;
 

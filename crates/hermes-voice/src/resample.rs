@@ -91,3 +91,27 @@ impl Resampler {
         out
     }
 }
+
+/// Converts a whole clip (an utterance for the recogniser, a synthesised
+/// sentence for the line) in one go: the resampler's delay is removed and
+/// its tail flushed, so the output is aligned and as long as the input
+/// (to within a sample).
+pub fn convert(from: u32, to: u32, samples: &[i16]) -> Result<Vec<i16>, ResampleError> {
+    let mut r = Resampler::new(from, to)?;
+    let Some(inner) = r.inner.as_ref() else {
+        return Ok(samples.to_vec());
+    };
+    let delay = inner.output_delay();
+    let chunk = inner.input_frames_next();
+    let want = (samples.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
+    let mut out = r.process(samples);
+    // Silence behind the clip pushes its last samples (and the filter's
+    // delay) through.
+    let mut pad = 0;
+    while out.len() < want + delay && pad < 4 {
+        out.extend(r.process(&vec![0; chunk]));
+        pad += 1;
+    }
+    let end = (delay + want).min(out.len());
+    Ok(out[delay.min(end)..end].to_vec())
+}

@@ -1,7 +1,7 @@
 //! Resampling keeps a tone's pitch and loudness at every conversion the
 //! pipeline makes.
 
-use hermes_voice::resample::{RATES, Resampler};
+use hermes_voice::resample::{RATES, Resampler, convert};
 
 fn tone(rate: u32, hz: f32, seconds: f32, amplitude: f32) -> Vec<i16> {
     let n = (rate as f32 * seconds) as usize;
@@ -66,4 +66,24 @@ fn downsampling_removes_what_the_lower_rate_cannot_carry() {
 fn bad_rates_are_refused() {
     assert!(Resampler::new(0, 8_000).is_err());
     assert!(Resampler::new(8_000, 0).is_err());
+}
+
+#[test]
+fn whole_clips_keep_their_length_and_alignment() {
+    // A click at 100 ms stays at 100 ms after conversion.
+    let mut clip = vec![0i16; 22_050 / 2];
+    clip[2205] = 20_000;
+    clip[2206] = 20_000;
+    let out = convert(22_050, 8_000, &clip).unwrap();
+    assert!((out.len() as i64 - 4_000).abs() <= 1, "{}", out.len());
+    let peak = out
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, v)| v.unsigned_abs())
+        .unwrap()
+        .0;
+    assert!((peak as i64 - 800).abs() <= 3, "peak at {peak}");
+    assert_eq!(convert(8_000, 8_000, &[1, 2, 3]).unwrap(), vec![1, 2, 3]);
+    let up = convert(8_000, 16_000, &vec![1000; 1_000]).unwrap();
+    assert!((up.len() as i64 - 2_000).abs() <= 1);
 }

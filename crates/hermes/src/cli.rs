@@ -52,6 +52,22 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
     },
+    /// Call a running HERMES as Twilio would, with a synthetic caller
+    /// (espeak-ng) reading a script; prints the report as JSON.
+    Simulate {
+        /// The firm's slug (its Twilio auth token signs the webhooks).
+        #[arg(long)]
+        tenant: String,
+        /// `say:`, `interrupt:`, `press:`, `wait:` and `hangup` lines.
+        #[arg(long, value_name = "FILE")]
+        script: PathBuf,
+        /// The server; default: this configuration's listen address.
+        #[arg(long)]
+        url: Option<String>,
+        /// The caller's number.
+        #[arg(long, default_value = "+15035550142")]
+        from: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +171,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Chat { tenant, script } => {
             crate::chat::run(settings, &tenant, script.as_deref()).await
         }
+        Command::Simulate {
+            tenant,
+            script,
+            url,
+            from,
+        } => crate::simulate::cli(settings, &tenant, &script, url, from).await,
         Command::Keys(KeysCommand::Rotate) => {
             let dir = settings.keys_dir();
             let kid = hermes_auth::KeyRing::rotate(&dir)?;

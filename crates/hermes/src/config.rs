@@ -44,6 +44,7 @@ const TEXT_KEYS: &[&str] = &[
     "notify.smtp.username",
     "notify.smtp.password",
     "notify.smtp.from",
+    "voice.public_url",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,6 +61,7 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub agent: AgentSettings,
     pub notify: NotifySettings,
+    pub voice: VoiceSettings,
 }
 
 impl Default for Settings {
@@ -75,6 +77,7 @@ impl Default for Settings {
             demo: DemoSettings::default(),
             agent: AgentSettings::default(),
             notify: NotifySettings::default(),
+            voice: VoiceSettings::default(),
         }
     }
 }
@@ -297,6 +300,76 @@ pub struct DemoSettings {
     /// a database is configured, so a production start never invents a
     /// firm and prints its admin password into a container log.
     pub seed: Option<bool>,
+}
+
+/// `[voice]`: phone calls.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoiceSettings {
+    /// Load the local speech engines (Silero VAD, Whisper, Piper) from
+    /// `agent.models_dir` at start. Off only for tests that bring their
+    /// own engines.
+    pub local_engines: bool,
+    /// The address Twilio reaches this server at (`https://…`), used for
+    /// webhook signatures and the media-stream URL; without it, the
+    /// request's host and scheme.
+    pub public_url: Option<String>,
+    /// Twilio's REST API (for warm transfers); tests point it at a mock.
+    pub twilio_api_base: String,
+    /// The file holding the data-at-rest keys (sealed credentials and
+    /// recordings); default `<data_dir>/secret.keys`, created on first
+    /// start. Every node must share it.
+    pub secrets_file: Option<PathBuf>,
+    /// Silence that ends the caller's turn.
+    pub hangover_ms: u32,
+    /// Silence that ends a turn whose words sound unfinished (a phone
+    /// number read in groups, "and…").
+    pub unfinished_hangover_ms: u32,
+    /// Caller speech over the agent for this long stops the agent.
+    pub barge_in_ms: u32,
+    /// A wait longer than this plays "One moment."
+    pub filler_after_ms: u64,
+    /// Caller silence that makes the agent ask "are you still there?".
+    pub silence_timeout_ms: u64,
+    /// Whisper threads per transcription.
+    pub stt_threads: usize,
+    /// Hours between sweeps that delete recordings past retention.
+    pub retention_sweep_minutes: u64,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        Self {
+            local_engines: true,
+            public_url: None,
+            twilio_api_base: "https://api.twilio.com".into(),
+            secrets_file: None,
+            hangover_ms: 640,
+            unfinished_hangover_ms: 1500,
+            barge_in_ms: 192,
+            filler_after_ms: 1500,
+            silence_timeout_ms: 8000,
+            stt_threads: 2,
+            retention_sweep_minutes: 60,
+        }
+    }
+}
+
+impl VoiceSettings {
+    pub fn voice_config(&self) -> hermes_api::voice::VoiceConfig {
+        let mut session = hermes_api::voice::session::SessionConfig::default();
+        session.endpoint.hangover_ms = self.hangover_ms;
+        session.endpoint.unfinished_hangover_ms = self.unfinished_hangover_ms;
+        session.barge_in_ms = self.barge_in_ms;
+        session.filler_after = std::time::Duration::from_millis(self.filler_after_ms);
+        session.silence_timeout = std::time::Duration::from_millis(self.silence_timeout_ms);
+        hermes_api::voice::VoiceConfig {
+            public_url: self.public_url.clone(),
+            twilio_api_base: self.twilio_api_base.clone(),
+            session,
+            ..Default::default()
+        }
+    }
 }
 
 /// The intake agent.
@@ -643,6 +716,13 @@ impl Settings {
             .url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("hermes.db").display()))
+    }
+
+    pub fn secrets_file(&self) -> PathBuf {
+        self.voice
+            .secrets_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.keys"))
     }
 
     pub fn keys_dir(&self) -> PathBuf {

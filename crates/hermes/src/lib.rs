@@ -10,5 +10,6 @@
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod simulate;
 pub mod startup;
 pub mod telemetry;

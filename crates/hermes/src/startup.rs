@@ -118,7 +118,29 @@ impl Application {
             sms: senders.sms.is_some(),
             email: senders.email.is_some(),
             wake: wake.clone(),
-        });
+        })
+        .with_secrets(
+            hermes_auth::SecretBox::open_or_create(&settings.secrets_file())
+                .context("loading the data-at-rest keys")?,
+        )
+        .with_voice(hermes_api::voice::Voice::new(settings.voice.voice_config()));
+        if settings.voice.local_engines {
+            let voice = state.voice.clone();
+            let dir = settings.agent.models_dir.clone();
+            let threads = settings.voice.stt_threads;
+            tokio::task::spawn_blocking(move || {
+                match hermes_api::voice::local::load(&dir, threads) {
+                    Ok(engines) => {
+                        voice.set_engines(engines);
+                        tracing::info!(dir = %dir.display(), "local speech engines loaded");
+                    }
+                    Err(e) => tracing::error!(
+                        error = %e, dir = %dir.display(),
+                        "no local speech engines: calls cannot be answered (run scripts/models.sh)"
+                    ),
+                }
+            });
+        }
 
         let warmed = hermes_api::warm_revocations(&state)
             .await
@@ -173,6 +195,19 @@ impl Application {
                 let ended = hermes_api::routes::conversations::sweep_idle(&sweep, idle).await;
                 if ended > 0 {
                     tracing::info!(ended, "idle text conversations ended");
+                }
+            }
+        }));
+        // Recordings past the firm's retention period are deleted.
+        let retention = state.clone();
+        let every = Duration::from_secs(settings.voice.retention_sweep_minutes.max(1) * 60);
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let deleted = hermes_api::voice::record::sweep_recordings(&retention).await;
+                if deleted > 0 {
+                    tracing::info!(deleted, "expired recordings deleted");
                 }
             }
         }));

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod attorneys;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod conflicts;
 pub mod conversations;
 pub mod intakes;
@@ -18,3 +19,6 @@ pub mod scheduling;
 pub mod settings;
 pub mod system;
 pub mod users;
+
+/// The telephony settings live with the rest of voice.
+pub use crate::voice::settings as voice_settings;

@@ -58,6 +58,9 @@ pub fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     // Loading the embedding model takes a second or two and ~100 MB per
     // app; the tests that need it turn it on (see `with_embedding`).
     s.agent.embedding = false;
+    // Likewise the local speech engines: voice tests install theirs (see
+    // voice.rs), and the local-stack tests turn these on.
+    s.voice.local_engines = false;
     s.rate_limit.auth_per_minute = 10_000;
     s.rate_limit.anonymous_per_minute = 10_000;
     s.rate_limit.principal_per_minute = 100_000;

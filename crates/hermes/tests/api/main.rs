@@ -20,3 +20,4 @@ mod scheduling;
 mod tenancy;
 mod tokens;
 mod users;
+mod voice;

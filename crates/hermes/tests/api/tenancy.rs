@@ -29,6 +29,8 @@ const ID_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/intakes/{id}"),
     ("PATCH", "/api/v1/intakes/{id}"),
     ("POST", "/api/v1/notifications/{id}/retry"),
+    ("GET", "/api/v1/calls/{id}"),
+    ("GET", "/api/v1/calls/{id}/recording"),
 ];
 
 /// Bravo's resources, one of each kind an id route reaches.
@@ -41,6 +43,7 @@ struct Theirs {
     booking: String,
     intake: String,
     notification: String,
+    call: String,
 }
 
 impl Theirs {
@@ -55,6 +58,7 @@ impl Theirs {
             "bookings" => &self.booking,
             "intakes" => &self.intake,
             "notifications" => &self.notification,
+            "calls" => &self.call,
             other => panic!("ID_ROUTES: no bravo resource for {other}"),
         }
     }
@@ -140,6 +144,7 @@ async fn cross_tenant(app: TestApp) {
         booking: bravo_booking["id"].as_str().unwrap().to_owned(),
         intake: bravo_intake,
         notification: crate::notify::dead_notification(&app, &app.bravo).await,
+        call: bravo_call(&app).await,
     };
 
     for (method, template) in ID_ROUTES {
@@ -383,4 +388,38 @@ async fn a_token_cannot_be_pointed_at_another_tenant() {
             .iter()
             .all(|u| u["email"].as_str().unwrap().ends_with("alpha.example"))
     );
+}
+
+/// A call of bravo's, with a recording, straight through the store (the
+/// voice tests place real ones).
+async fn bravo_call(app: &TestApp) -> String {
+    let tenant: hermes_core::TenantId = app.bravo.id.parse().unwrap();
+    let store = app.state.store.scoped(tenant);
+    let id = uuid::Uuid::now_v7();
+    store
+        .create_call(&hermes_store::NewCall {
+            id,
+            provider: "browser".into(),
+            provider_call_id: id.to_string(),
+            from_number: None,
+            to_number: None,
+        })
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    store
+        .put_recording(&hermes_store::RecordingRow {
+            call_id: id,
+            format: "audio/wav;rate=8000".into(),
+            sealed: app.state.secrets.seal(
+                &hermes_api::voice::record::recording_context(tenant, id),
+                &hermes_api::voice::record::wav(&[0; 800], 8_000),
+            ),
+            duration_ms: 100,
+            created_at: now,
+            expires_at: now + chrono::Duration::days(1),
+        })
+        .await
+        .unwrap();
+    id.to_string()
 }

@@ -1,0 +1,178 @@
+//! Phone calls: the transports (Twilio Media Streams, the browser test
+//! phone), the call pipeline ([`session`]) around the intake agent, the
+//! speech engines ([`speech`]), a firm's telephony settings
+//! ([`settings`]), and the call's record and recording once it ends.
+//!
+//! **Architecture Invariant:** a call is always answered. When the speech
+//! engines are still loading, the webhook waits for them a few seconds;
+//! when a firm's plan or settings would refuse it, the agent still takes a
+//! message. A caller is never met with an error tone.
+
+pub mod browser;
+pub mod local;
+pub mod record;
+pub mod session;
+pub mod settings;
+pub mod speech;
+pub mod twilio;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use hermes_core::TenantId;
+
+use crate::state::AppState;
+use session::{CallEngines, SessionConfig};
+use speech::{SpeechToText, TextToSpeech, VadService};
+
+/// The speech engines this node runs, by name (`local`, `openai`,
+/// `deepgram`, `elevenlabs`, …); a firm picks by name, with `local` (or
+/// whatever `default_*` names) behind it.
+pub struct Engines {
+    pub stt: HashMap<String, Arc<dyn SpeechToText>>,
+    pub tts: HashMap<String, Arc<dyn TextToSpeech>>,
+    pub default_stt: String,
+    pub default_tts: String,
+    pub vad: VadService,
+}
+
+/// Everything voice needs beyond the rest of the API.
+#[derive(Clone)]
+pub struct Voice {
+    engines: Arc<OnceLock<Arc<Engines>>>,
+    ready: Arc<tokio::sync::Notify>,
+    pub config: Arc<VoiceConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VoiceConfig {
+    /// The address providers reach this server at (`https://…`), for
+    /// webhook signatures and the stream URL. Without it, the request's
+    /// own host (and, behind a trusted proxy, its forwarded scheme).
+    pub public_url: Option<String>,
+    /// Twilio's REST API (changed only by tests, to a validating mock).
+    pub twilio_api_base: String,
+    pub session: SessionConfig,
+    /// How long an incoming call waits for engines still loading.
+    pub engine_wait: Duration,
+    /// Recordings are kept this long unless the firm says otherwise.
+    pub default_retention_days: u32,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        VoiceConfig {
+            public_url: None,
+            twilio_api_base: "https://api.twilio.com".into(),
+            session: SessionConfig::default(),
+            engine_wait: Duration::from_secs(20),
+            default_retention_days: 90,
+        }
+    }
+}
+
+impl Default for Voice {
+    fn default() -> Self {
+        Voice::new(VoiceConfig::default())
+    }
+}
+
+impl Voice {
+    pub fn new(config: VoiceConfig) -> Self {
+        Voice {
+            engines: Arc::new(OnceLock::new()),
+            ready: Arc::new(tokio::sync::Notify::new()),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Installs the engines (once, when they have loaded).
+    pub fn set_engines(&self, engines: Engines) {
+        if self.engines.set(Arc::new(engines)).is_ok() {
+            self.ready.notify_waiters();
+        }
+    }
+
+    pub fn engines(&self) -> Option<Arc<Engines>> {
+        self.engines.get().cloned()
+    }
+
+    /// The engines, waiting up to `engine_wait` for them to load.
+    pub async fn wait_for_engines(&self) -> Option<Arc<Engines>> {
+        let deadline = tokio::time::Instant::now() + self.config.engine_wait;
+        loop {
+            let notified = self.ready.notified();
+            if let Some(e) = self.engines() {
+                return Some(e);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.engines();
+            }
+        }
+    }
+
+    /// The engines for one firm's call: its chosen providers, each with
+    /// the node's default behind it.
+    pub fn for_call(&self, engines: &Engines, choice: &settings::SpeechChoice) -> CallEngines {
+        let pick_stt = |name: &str| engines.stt.get(name).cloned();
+        let pick_tts = |name: &str| engines.tts.get(name).cloned();
+        let default_stt = pick_stt(&engines.default_stt).expect("the default STT is registered");
+        let default_tts = pick_tts(&engines.default_tts).expect("the default TTS is registered");
+        let stt: Arc<dyn SpeechToText> = match choice.stt.as_deref().and_then(pick_stt) {
+            Some(s) if s.name() != default_stt.name() => Arc::new(speech::Fallback {
+                first: s,
+                second: default_stt,
+                timeout: Duration::from_secs(3),
+            }),
+            _ => default_stt,
+        };
+        let tts: Arc<dyn TextToSpeech> = match choice.tts.as_deref().and_then(pick_tts) {
+            Some(t) if t.name() != default_tts.name() => Arc::new(speech::Fallback {
+                first: t,
+                second: default_tts,
+                timeout: Duration::from_secs(2),
+            }),
+            _ => default_tts,
+        };
+        CallEngines {
+            stt,
+            tts,
+            vad: engines.vad.clone(),
+            config: Arc::new(self.config.session.clone()),
+        }
+    }
+}
+
+/// The provider-facing routes (webhooks and media streams). They sit
+/// outside `/api/v1`: providers authenticate by signature, and the
+/// browser phone by the dashboard's token on its first message.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/voice/twilio/{tenant}/incoming", post(twilio::incoming))
+        .route("/voice/twilio/{tenant}/status", post(twilio::status))
+        .route("/voice/twilio/{tenant}/stream", get(twilio::stream))
+        .route(
+            "/voice/twilio/{tenant}/briefing/{call}",
+            post(twilio::briefing),
+        )
+        .route("/voice/browser", get(browser::stream))
+}
+
+/// The tenant a provider route names, by slug.
+pub(crate) async fn tenant_by_slug(state: &AppState, slug: &str) -> Option<hermes_store::Tenant> {
+    let slug = hermes_core::TenantSlug::parse(slug).ok()?;
+    state.store.tenant_by_slug(&slug).await.ok().flatten()
+}
+
+pub(crate) fn problem(kind: &'static str) {
+    metrics::counter!("hermes_voice_stream_problems_total", "kind" => kind).increment(1);
+}
+
+/// A call's speech choice and retention, from the firm's settings (the
+/// defaults when it has none).
+pub(crate) async fn firm_voice(state: &AppState, tenant: TenantId) -> settings::Telephony {
+    settings::load(state, tenant).await.unwrap_or_default()
+}

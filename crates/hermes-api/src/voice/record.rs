@@ -1,0 +1,204 @@
+//! After a call: its record (outcome, intake, per-turn timings), its
+//! recording (only with the caller's consent, sealed, kept for the firm's
+//! retention period), and the warm transfer to a person.
+
+use chrono::Utc;
+use hermes_core::TenantId;
+use hermes_store::{Actor, AuditEvent, CallProgress, CallRow, RecordingRow};
+use uuid::Uuid;
+
+use super::session::CallOutcome;
+use crate::state::AppState;
+
+/// The sealing context of a call's recording: bound to tenant and call.
+pub fn recording_context(tenant: TenantId, call: Uuid) -> String {
+    format!("{tenant}/recording/{call}")
+}
+
+/// 16-bit PCM mono WAV.
+pub fn wav(samples: &[i16], rate: u32) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    {
+        let mut w = hound::WavWriter::new(&mut out, spec).expect("writing to memory");
+        for s in samples {
+            w.write_sample(*s).expect("writing to memory");
+        }
+        w.finalize().expect("writing to memory");
+    }
+    out.into_inner()
+}
+
+/// Writes the call's end: outcome, intake, timings, and the recording
+/// when the caller consented and the firm records.
+pub async fn finish(
+    state: &AppState,
+    tenant: TenantId,
+    call: Uuid,
+    outcome: CallOutcome,
+    rate: u32,
+) {
+    let store = state.store.scoped(tenant);
+    let progress = CallProgress {
+        status: "ended".into(),
+        outcome: Some(outcome.outcome.clone()),
+        recording_consent: outcome.recording_consent,
+        intake_id: outcome.intake_id,
+        turns: serde_json::to_value(&outcome.turns).unwrap_or_default(),
+        ended_at: Some(Utc::now()),
+    };
+    if let Err(e) = store.update_call(call, &progress).await {
+        tracing::error!(error = %e, %call, "could not record the end of a call");
+    }
+    metrics::counter!("hermes_calls_ended_total", "outcome" => outcome.outcome.clone())
+        .increment(1);
+    let firm = super::firm_voice(state, tenant).await;
+    if let (Some(samples), Some(true), true) =
+        (outcome.recording, outcome.recording_consent, firm.recording)
+    {
+        let duration_ms = samples.len() as i64 * 1000 / i64::from(rate);
+        let sealed = state
+            .secrets
+            .seal(&recording_context(tenant, call), &wav(&samples, rate));
+        let now = Utc::now();
+        let row = RecordingRow {
+            call_id: call,
+            format: format!("audio/wav;rate={rate}"),
+            sealed,
+            duration_ms,
+            created_at: now,
+            expires_at: now + chrono::Duration::days(i64::from(firm.retention_days)),
+        };
+        if let Err(e) = store.put_recording(&row).await {
+            tracing::error!(error = %e, %call, "could not store a call's recording");
+        }
+    }
+}
+
+/// Deletes every firm's recordings whose retention has run out; the
+/// binary runs it hourly.
+pub async fn sweep_recordings(state: &AppState) -> u64 {
+    let Ok(tenants) = state.store.list_tenants().await else {
+        return 0;
+    };
+    let mut n = 0;
+    for t in tenants {
+        match state
+            .store
+            .scoped(t.id)
+            .delete_expired_recordings(
+                Utc::now(),
+                AuditEvent::new(Actor::System, "recording.expire"),
+            )
+            .await
+        {
+            Ok(k) => n += k,
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "could not delete expired recordings")
+            }
+        }
+    }
+    n
+}
+
+/// What the person taking a transfer hears first: who is calling and
+/// about what, in a few words (the rest is in the dashboard).
+pub async fn briefing(state: &AppState, tenant: TenantId, call: Uuid) -> String {
+    let store = state.store.scoped(tenant);
+    let intake = match store.call(call).await {
+        Ok(Some(CallRow {
+            intake_id: Some(i), ..
+        })) => store.intake(i).await.ok().flatten(),
+        _ => None,
+    };
+    let Some(row) = intake else {
+        return "A caller asked to speak with someone at the firm.".into();
+    };
+    let name = row.caller_name.unwrap_or_else(|| "a caller".into());
+    let area = row
+        .practice_area
+        .map(|a| format!(" about a {} matter", a.replace('_', " ")))
+        .unwrap_or_default();
+    let urgent = if matches!(row.urgency.as_str(), "urgent" | "emergency") {
+        " It may be urgent."
+    } else {
+        ""
+    };
+    format!(
+        "Transferring {name}{area}, who asked to speak with someone.{urgent} Connecting you now."
+    )
+}
+
+/// Hands a Twilio call to a person: the firm's transfer number, or the
+/// on-call contact; whoever answers hears a briefing first, and a caller
+/// nobody answers for hears that they will be called back.
+pub async fn transfer(state: &AppState, tenant: TenantId, call: &CallRow, account_sid: &str) {
+    let Ok((firm, secrets)) = super::settings::load_all(state, tenant).await else {
+        return;
+    };
+    let Some(token) = secrets.twilio_auth_token else {
+        return;
+    };
+    let number = match firm.transfer_number {
+        Some(n) => Some(n),
+        None => {
+            let contacts = state
+                .store
+                .scoped(tenant)
+                .firm_settings()
+                .await
+                .ok()
+                .and_then(|s| s.escalation)
+                .unwrap_or_default();
+            let tz = match state.tenant(tenant).await {
+                Ok(t) => t.time_zone.tz(),
+                Err(_) => chrono_tz::UTC,
+            };
+            let (chosen, _) = crate::escalation::recipients(&contacts, tz, Utc::now());
+            chosen.first().map(|c| c.phone.to_string())
+        }
+    };
+    let Some(number) = number else {
+        tracing::warn!(%tenant, "a caller asked for a person but the firm has no transfer number or contact");
+        return;
+    };
+    let slug = match state.tenant(tenant).await {
+        Ok(t) => t.slug.as_ref().to_owned(),
+        Err(_) => return,
+    };
+    let whisper = state.voice.config.public_url.as_ref().map(|b| {
+        format!(
+            "{}/voice/twilio/{slug}/briefing/{}",
+            b.trim_end_matches('/'),
+            call.id
+        )
+    });
+    let twiml = hermes_voice::twiml::dial(
+        &number,
+        call.to_number.as_deref(),
+        whisper.as_deref(),
+        25,
+        "I'm sorry, nobody could take your call right now. Someone from the firm will call you back as soon as possible. Goodbye.",
+    );
+    let result = match hermes_notify::TwilioCalls::new(&state.voice.config.twilio_api_base) {
+        Ok(c) => {
+            c.redirect(account_sid, &token, &call.provider_call_id, &twiml)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            metrics::counter!("hermes_call_transfers_total", "result" => "dialled").increment(1)
+        }
+        Err(e) => {
+            metrics::counter!("hermes_call_transfers_total", "result" => "failed").increment(1);
+            tracing::error!(%tenant, error = %e.message, "a warm transfer failed");
+        }
+    }
+}

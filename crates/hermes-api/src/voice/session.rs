@@ -1,0 +1,1098 @@
+//! One call, from its first audio frame to its last: the audio pipeline
+//! around the intake agent, whatever the transport.
+//!
+//! The transport (Twilio, Telnyx, the browser phone) turns its messages
+//! into [`Inbound`] and sends [`Outbound`] back its own way; everything in
+//! between is here, as a chain of single-job steps passing typed frames:
+//!
+//! ```text
+//! Inbound::Audio ─▶ VAD (batched, gated) ─▶ endpointing ─┬─▶ utterance ─▶ STT ─▶ agent ─▶ TTS ─┐
+//!                                          barge-in ─────┘  (speculative STT at pauses)        │
+//! Outbound::{Audio, Mark, Clear} ◀── paced playout (20 ms frames, marks) ◀─────────────────────┘
+//! ```
+//!
+//! Two tasks per call. The *listener* (this module's main loop) never
+//! waits on anything slow: it takes audio, scores it, decides turns and
+//! interruptions, and paces the agent's audio out in real time. The
+//! *thinker* does the slow part — recognition, the agent's turn, synthesis
+//! — one turn at a time, and streams sentences back as they are made.
+//! An interruption bumps the *generation*: audio of an older generation
+//! is dropped wherever it is, and the thinker stops synthesising the rest
+//! of that reply.
+//!
+//! Latency per turn is measured from the moment the listener decides the
+//! caller's turn is over (see [`TurnTiming`]) and stored on the call.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use hermes_core::TenantId;
+use hermes_intake::dialogue::{Engine, Event};
+use hermes_voice::dtmf::{Digits, Keyed};
+use hermes_voice::playout::{Item, Playout};
+use hermes_voice::turns::{BargeIn, BargeInConfig, Endpoint, EndpointConfig, Endpointer};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::speech::{SpeechToText, TextToSpeech, VadService, VadVerdict};
+use crate::agent::{drive, firm_for, update_of};
+use crate::state::AppState;
+
+/// What the transport hands the call.
+#[derive(Debug)]
+pub enum Inbound {
+    /// Caller audio at the call's rate, any length (usually 20 ms).
+    Audio(Vec<i16>),
+    Dtmf(char),
+    /// The provider played everything up to this mark.
+    Played(String),
+    Hangup,
+}
+
+/// What the call hands the transport.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outbound {
+    /// One 20 ms frame of agent audio at the call's rate.
+    Audio(Vec<i16>),
+    Mark(String),
+    /// Drop whatever agent audio is buffered (barge-in).
+    Clear,
+    /// A line of the conversation, for live views (the browser phone).
+    Transcript {
+        speaker: &'static str,
+        text: String,
+    },
+    /// The conversation is over: hang up, or hand the caller to a person.
+    End {
+        transfer: bool,
+    },
+}
+
+/// Timings of one turn in milliseconds, from the moment the caller's turn
+/// was judged over.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TurnTiming {
+    pub turn: u32,
+    /// How long the caller spoke.
+    pub speech_ms: u32,
+    /// Text recognised (0 when a speculative transcript was ready).
+    pub transcript_ms: Option<u64>,
+    /// The agent's reply decided.
+    pub reply_ms: Option<u64>,
+    /// The first sentence's audio synthesised.
+    pub first_audio_ms: Option<u64>,
+    /// The first frame of it sent to the caller.
+    pub first_frame_ms: Option<u64>,
+    /// The text came from a transcript made at a pause, before the turn
+    /// was over.
+    pub speculative: bool,
+    /// A filler ("One moment.") was played while waiting.
+    pub filler: bool,
+    /// The caller interrupted this reply.
+    pub interrupted: bool,
+}
+
+/// Tunables, from `[voice]` in the configuration.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub endpoint: EndpointConfig,
+    pub barge_in_ms: u32,
+    /// VAD probability that counts as speech.
+    pub speech_threshold: f32,
+    /// Silence after the agent finished that counts as the caller saying
+    /// nothing (the agent asks "are you still there?").
+    pub silence_timeout: Duration,
+    /// Waiting longer than this after the caller's turn plays a filler.
+    pub filler_after: Duration,
+    /// The longest a transcript may take before the caller is asked to
+    /// repeat.
+    pub stt_timeout: Duration,
+    /// A pause this long mid-turn starts a speculative transcript.
+    pub speculate_after_ms: u32,
+    /// Keypad pause that ends a digit entry.
+    pub dtmf_pause_ms: u64,
+    /// Caller audio below this fraction of the agent's recent level is
+    /// taken for the agent's own echo, never for an interruption.
+    pub echo_return: f32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            endpoint: EndpointConfig {
+                frame_ms: 32,
+                start_ms: 96,
+                hangover_ms: 640,
+                unfinished_hangover_ms: 1500,
+                max_turn_ms: 30_000,
+            },
+            barge_in_ms: 192,
+            speech_threshold: 0.5,
+            silence_timeout: Duration::from_secs(8),
+            filler_after: Duration::from_millis(1500),
+            stt_timeout: Duration::from_secs(6),
+            speculate_after_ms: 288,
+            dtmf_pause_ms: 2500,
+            echo_return: 0.3,
+        }
+    }
+}
+
+/// The engines one call uses.
+#[derive(Clone)]
+pub struct CallEngines {
+    pub stt: Arc<dyn SpeechToText>,
+    pub tts: Arc<dyn TextToSpeech>,
+    pub vad: VadService,
+    pub config: Arc<SessionConfig>,
+}
+
+/// Who and what the call is.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    pub tenant: TenantId,
+    pub call_id: Uuid,
+    /// The transport's sample rate: 8000 (telephone) or 16000 (browser).
+    pub rate: u32,
+    /// The caller's number as the network gave it.
+    pub from: Option<String>,
+}
+
+/// How the call went, for its record.
+#[derive(Debug, Default)]
+pub struct CallOutcome {
+    pub intake_id: Option<Uuid>,
+    /// `completed`, `abandoned`, `transferred`, `needs_review`, `declined`,
+    /// `failed`.
+    pub outcome: String,
+    pub recording_consent: Option<bool>,
+    /// Both sides mixed, at the call's rate, when the caller consented.
+    pub recording: Option<Vec<i16>>,
+    pub turns: Vec<TurnTiming>,
+    pub transferred: bool,
+}
+
+// --- the thinker's side ---------------------------------------------------------
+
+type Transcript = Shared<BoxFuture<'static, Result<String, String>>>;
+
+enum ThinkIn {
+    Turn {
+        turn: u32,
+        speech_ms: u32,
+        ended: Instant,
+        audio: Arc<[i16]>,
+        /// A transcript of this very audio started at a pause.
+        early: Option<Transcript>,
+    },
+    Digits(String),
+    Silence,
+    HungUp,
+}
+
+enum ThinkOut {
+    Audio {
+        generation: u64,
+        turn: u32,
+        samples: Vec<i16>,
+    },
+    /// End of one reply: a mark, so we learn when the caller heard it.
+    Said {
+        generation: u64,
+        turn: u32,
+    },
+    Timing(TurnTiming),
+    Transcript {
+        speaker: &'static str,
+        text: String,
+    },
+    Recording(bool),
+    Done {
+        status: String,
+        transfer: bool,
+        intake_id: Uuid,
+    },
+    Busy(bool),
+}
+
+/// Recognises a clip of the caller (16 kHz), once, for whoever awaits it.
+fn transcribe(stt: Arc<dyn SpeechToText>, audio_16k: Arc<[i16]>) -> Transcript {
+    async move { stt.transcribe(audio_16k).await.map_err(|e| e.to_string()) }
+        .boxed()
+        .shared()
+}
+
+struct Thinker {
+    state: AppState,
+    spec: CallSpec,
+    engines: CallEngines,
+    out: mpsc::Sender<ThinkOut>,
+    generation: Arc<AtomicU64>,
+    engine: Engine,
+    intake_id: Uuid,
+    version: i64,
+    /// "One moment." at the call's rate, made once.
+    filler: Option<Arc<[i16]>>,
+}
+
+const FILLER: &str = "One moment.";
+const DID_NOT_CATCH: &str = "I'm sorry, I didn't catch that. Could you say it again?";
+const TROUBLE: &str = "I'm sorry, I'm having trouble on my end. Could you say that again?";
+
+impl Thinker {
+    async fn start(
+        state: AppState,
+        spec: CallSpec,
+        engines: CallEngines,
+        out: mpsc::Sender<ThinkOut>,
+        generation: Arc<AtomicU64>,
+    ) -> crate::ApiResult<Self> {
+        let firm = firm_for(&state, spec.tenant, chrono::Utc::now()).await?;
+        let intake_id = Uuid::now_v7();
+        let engine = Engine::new(firm).with_seed(crate::agent::seed_of(intake_id));
+        state
+            .store
+            .scoped(spec.tenant)
+            .create_intake(
+                intake_id,
+                "voice",
+                None,
+                &update_of(&engine)?,
+                hermes_store::AuditEvent::new(hermes_store::Actor::System, "intake.start")
+                    .details(serde_json::json!({"channel": "voice", "call": spec.call_id})),
+            )
+            .await?;
+        Ok(Thinker {
+            state,
+            spec,
+            engines,
+            out,
+            generation,
+            engine,
+            intake_id,
+            version: 0,
+            filler: None,
+        })
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<ThinkIn>) {
+        self.turn(0, None, Event::Start, None).await;
+        while !self.engine.is_done() {
+            let Some(msg) = rx.recv().await else {
+                // The listener is gone: the caller hung up.
+                self.turn(0, None, Event::HungUp, None).await;
+                break;
+            };
+            let _ = self.out.send(ThinkOut::Busy(true)).await;
+            match msg {
+                ThinkIn::Turn {
+                    turn,
+                    speech_ms,
+                    ended,
+                    audio,
+                    early,
+                } => {
+                    let mut timing = TurnTiming {
+                        turn,
+                        speech_ms,
+                        ..Default::default()
+                    };
+                    let text = self.recognise(ended, audio, early, &mut timing).await;
+                    match text {
+                        Some(text) if !text.trim().is_empty() => {
+                            let _ = self
+                                .out
+                                .send(ThinkOut::Transcript {
+                                    speaker: "caller",
+                                    text: text.clone(),
+                                })
+                                .await;
+                            self.turn(turn, Some(ended), Event::caller(text), Some(timing))
+                                .await;
+                        }
+                        // Noise, a cough, a line click: nothing to answer.
+                        Some(_) => {}
+                        None => self.say_line(turn, DID_NOT_CATCH).await,
+                    }
+                }
+                ThinkIn::Digits(digits) => {
+                    let _ = self
+                        .out
+                        .send(ThinkOut::Transcript {
+                            speaker: "caller",
+                            text: format!("[keypad] {digits}"),
+                        })
+                        .await;
+                    self.turn(0, None, Event::Digits { digits }, None).await;
+                }
+                ThinkIn::Silence => self.turn(0, None, Event::Silence, None).await,
+                ThinkIn::HungUp => {
+                    self.turn(0, None, Event::HungUp, None).await;
+                    break;
+                }
+            }
+            let _ = self.out.send(ThinkOut::Busy(false)).await;
+        }
+        let status = serde_json::to_value(&self.engine.intake.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let transfer = self
+            .engine
+            .intake
+            .review_notes
+            .iter()
+            .any(|n| n == "the caller asked for a person")
+            && self.engine.firm().open_now;
+        let _ = self
+            .out
+            .send(ThinkOut::Done {
+                status,
+                transfer,
+                intake_id: self.intake_id,
+            })
+            .await;
+    }
+
+    /// The caller's words: the early transcript when one was made of this
+    /// audio, else a fresh one; a filler plays if this takes long.
+    async fn recognise(
+        &mut self,
+        ended: Instant,
+        audio: Arc<[i16]>,
+        early: Option<Transcript>,
+        timing: &mut TurnTiming,
+    ) -> Option<String> {
+        timing.speculative = early.is_some();
+        let job = match early {
+            Some(t) => t,
+            None => transcribe(self.engines.stt.clone(), audio),
+        };
+        let deadline = ended + self.engines.config.stt_timeout;
+        let filler_at = ended + self.engines.config.filler_after;
+        let mut job = std::pin::pin!(tokio::time::timeout_at(deadline.into(), job));
+        let result = tokio::select! {
+            r = &mut job => r,
+            _ = tokio::time::sleep_until(filler_at.into()) => {
+                timing.filler = true;
+                self.play_filler(timing.turn).await;
+                job.await
+            }
+        };
+        timing.transcript_ms = Some(ended.elapsed().as_millis() as u64);
+        match result {
+            Ok(Ok(text)) => Some(text),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "speech recognition failed");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("speech recognition timed out");
+                None
+            }
+        }
+    }
+
+    async fn play_filler(&mut self, turn: u32) {
+        if self.filler.is_none() {
+            match self.synthesize(FILLER).await {
+                Ok(a) => self.filler = Some(a.into()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not synthesise the filler");
+                    return;
+                }
+            }
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(f) = &self.filler {
+            let _ = self
+                .out
+                .send(ThinkOut::Audio {
+                    generation,
+                    turn,
+                    samples: f.to_vec(),
+                })
+                .await;
+        }
+    }
+
+    async fn synthesize(&self, sentence: &str) -> Result<Vec<i16>, String> {
+        let tts = &self.engines.tts;
+        let audio = tts.synthesize(sentence).await.map_err(|e| e.to_string())?;
+        hermes_voice::resample::convert(tts.sample_rate(), self.spec.rate, &audio)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Says a line that is not the agent's (the pipeline's own apology).
+    async fn say_line(&mut self, turn: u32, line: &str) {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let _ = self
+            .out
+            .send(ThinkOut::Transcript {
+                speaker: "agent",
+                text: line.to_owned(),
+            })
+            .await;
+        if let Ok(samples) = self.synthesize(line).await {
+            let _ = self
+                .out
+                .send(ThinkOut::Audio {
+                    generation,
+                    turn,
+                    samples,
+                })
+                .await;
+            let _ = self.out.send(ThinkOut::Said { generation, turn }).await;
+        }
+    }
+
+    /// One turn of the agent, spoken sentence by sentence.
+    async fn turn(
+        &mut self,
+        turn: u32,
+        ended: Option<Instant>,
+        event: Event,
+        timing: Option<TurnTiming>,
+    ) {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let consent_before = self.engine.intake.recording_consent;
+        let result = drive(
+            &self.state,
+            self.spec.tenant,
+            self.intake_id,
+            &mut self.engine,
+            event,
+            self.version,
+        )
+        .await;
+        let mut timing = timing;
+        if let (Some(t), Some(ended)) = (timing.as_mut(), ended) {
+            t.reply_ms = Some(ended.elapsed().as_millis() as u64);
+        }
+        let replies = match result {
+            Ok(r) => {
+                self.version = r.version;
+                r.replies
+            }
+            Err(e) => {
+                // The words are in memory (and in the checkpoint when it
+                // was reached); the next successful save keeps them.
+                tracing::error!(error = %e, intake = %self.intake_id, "an agent turn failed");
+                if self.engine.is_done() {
+                    vec![]
+                } else {
+                    vec![TROUBLE.to_owned()]
+                }
+            }
+        };
+        if self.engine.intake.recording_consent != consent_before
+            && let Some(on) = self.engine.intake.recording_consent
+        {
+            let _ = self.out.send(ThinkOut::Recording(on)).await;
+        }
+        let mut first = true;
+        'replies: for reply in replies {
+            let _ = self
+                .out
+                .send(ThinkOut::Transcript {
+                    speaker: "agent",
+                    text: reply.clone(),
+                })
+                .await;
+            for sentence in sentences(&reply) {
+                if self.generation.load(Ordering::SeqCst) != generation {
+                    // The caller interrupted: the rest is not said.
+                    break 'replies;
+                }
+                match self.synthesize(sentence).await {
+                    Ok(samples) => {
+                        if first {
+                            first = false;
+                            if let (Some(t), Some(ended)) = (timing.as_mut(), ended) {
+                                t.first_audio_ms = Some(ended.elapsed().as_millis() as u64);
+                                let _ = self.out.send(ThinkOut::Timing(t.clone())).await;
+                            }
+                        }
+                        let _ = self
+                            .out
+                            .send(ThinkOut::Audio {
+                                generation,
+                                turn,
+                                samples,
+                            })
+                            .await;
+                    }
+                    Err(e) => tracing::error!(error = %e, "speech synthesis failed"),
+                }
+            }
+        }
+        if first && let Some(t) = timing {
+            let _ = self.out.send(ThinkOut::Timing(t)).await;
+        }
+        let _ = self.out.send(ThinkOut::Said { generation, turn }).await;
+    }
+}
+
+/// A reply cut into sentences, so the first can play while the next is
+/// synthesised. Abbreviations, initials, decimals and times do not end a
+/// sentence.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if matches!(c, b'.' | b'?' | b'!') {
+            let next_is_space = bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace());
+            let word_start = text[..i]
+                .rfind(|ch: char| ch.is_whitespace())
+                .map_or(0, |p| p + 1);
+            let word = &text[word_start..i];
+            let abbreviation = c == b'.'
+                && (word.len() <= 1
+                    || matches!(
+                        word.to_ascii_lowercase().as_str(),
+                        "mr" | "mrs"
+                            | "ms"
+                            | "dr"
+                            | "st"
+                            | "jr"
+                            | "sr"
+                            | "vs"
+                            | "a.m"
+                            | "p.m"
+                            | "e.g"
+                            | "i.e"
+                            | "etc"
+                            | "no"
+                            | "inc"
+                            | "llc"
+                            | "co"
+                    ));
+            if next_is_space && !abbreviation {
+                let s = text[start..=i].trim();
+                if !s.is_empty() {
+                    out.push(s);
+                }
+                start = i + 1;
+            }
+        }
+        i += 1;
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+// --- the listener: the call's main loop --------------------------------------------
+
+/// Runs one call until it ends. `inbound` closing counts as a hang-up.
+pub async fn run(
+    state: AppState,
+    spec: CallSpec,
+    engines: CallEngines,
+    mut inbound: mpsc::Receiver<Inbound>,
+    out: mpsc::Sender<Outbound>,
+) -> CallOutcome {
+    let cfg = engines.config.clone();
+    let rate = spec.rate;
+    let frame_len = rate as usize / 50;
+    // The listener hears at 16 kHz (what the detector and the recogniser
+    // take), whatever the line's rate.
+    const HEAR: u32 = 16_000;
+    let mut upsample = match hermes_voice::resample::Resampler::new(rate, HEAR) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "unsupported call audio rate");
+            let _ = out.send(Outbound::End { transfer: false }).await;
+            return CallOutcome {
+                outcome: "failed".into(),
+                ..Default::default()
+            };
+        }
+    };
+    let (vad_tx, mut vad_rx) = mpsc::channel::<VadVerdict>(256);
+    let mut vad = engines.vad.open(vad_tx);
+    let vad_len = vad.frame_len();
+    let vad_ms = (vad_len as u32 * 1000) / HEAR;
+    let mut endpointer = Endpointer::new(EndpointConfig {
+        frame_ms: vad_ms,
+        ..cfg.endpoint
+    });
+    let mut barge = BargeIn::new(BargeInConfig {
+        frame_ms: vad_ms,
+        confirm_ms: cfg.barge_in_ms,
+    });
+    let mut playout = Playout::new(frame_len);
+    let mut digits = Digits::new(cfg.dtmf_pause_ms);
+    let generation = Arc::new(AtomicU64::new(0));
+
+    let (think_tx, think_rx) = mpsc::channel::<ThinkIn>(16);
+    let (said_tx, mut said_rx) = mpsc::channel::<ThinkOut>(256);
+    let thinker = match Thinker::start(
+        state.clone(),
+        spec.clone(),
+        engines.clone(),
+        said_tx,
+        generation.clone(),
+    )
+    .await
+    {
+        Ok(t) => tokio::spawn(t.run(think_rx)),
+        Err(e) => {
+            tracing::error!(error = %e, call = %spec.call_id, "could not start the intake for a call");
+            let _ = out.send(Outbound::End { transfer: false }).await;
+            return CallOutcome {
+                outcome: "failed".into(),
+                ..Default::default()
+            };
+        }
+    };
+
+    let started = Instant::now();
+    let mut outcome = CallOutcome::default();
+    // Caller audio not yet judged: kept from `audio_pos`, about a second
+    // before the current turn (pre-roll) and all of the turn.
+    let mut audio: Vec<i16> = Vec::new();
+    let mut audio_pos: u64 = 0;
+    let mut received: u64 = 0;
+    // When each recent inbound chunk arrived (end position, instant): to
+    // measure barge-in from the audio, not from its verdict.
+    let mut arrivals: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut turn_no: u32 = 0;
+    let mut utterance_start: u64 = 0;
+    let mut last_speech_end: u64 = 0;
+    let mut speech_run_start: Option<u64> = None;
+    let mut silence_run_ms: u32 = 0;
+    let mut early: Option<(u64, Transcript)> = None;
+    let mut early_text: Option<(u64, String)> = None;
+    let (early_tx, mut early_rx) = mpsc::channel::<(u32, u64, String)>(8);
+    let mut thinker_busy = false;
+    let mut thinker_alive = true;
+    let mut last_activity = Instant::now();
+    let mut timings: Vec<TurnTiming> = Vec::new();
+    let mut turn_first_frame: std::collections::HashMap<u32, Instant> = Default::default();
+    let mut turn_ended_at: std::collections::HashMap<u32, Instant> = Default::default();
+    let mut mark_no: u32 = 0;
+    let mut next_send: Option<tokio::time::Instant> = None;
+    // Loudness of what the agent sent lately (for the echo check).
+    let mut agent_levels: VecDeque<(Instant, f32)> = VecDeque::new();
+    // Both sides at the line's rate, from the caller's consent on.
+    let mut recording: Option<Vec<i16>> = None;
+    let mut recorded_pos: usize = 0;
+    let mut rec_started_at: usize = 0;
+    let mut done: Option<(String, bool)> = None;
+    let mut end_deadline: Option<Instant> = None;
+    let mut housekeeping = tokio::time::interval(Duration::from_millis(100));
+    housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    let hung_up = loop {
+        let tick = next_send.filter(|_| !playout.is_idle());
+        tokio::select! {
+            biased;
+            msg = inbound.recv() => match msg {
+                None | Some(Inbound::Hangup) => break true,
+                Some(Inbound::Audio(line)) => {
+                    if let Some(rec) = recording.as_mut() {
+                        rec.extend_from_slice(&line);
+                    }
+                    recorded_pos += line.len();
+                    let samples = upsample.process(&line);
+                    received += samples.len() as u64;
+                    arrivals.push_back((received, Instant::now()));
+                    if arrivals.len() > 64 {
+                        arrivals.pop_front();
+                    }
+                    audio.extend_from_slice(&samples);
+                    vad.push(&samples);
+                    if !endpointer.in_turn() && audio.len() > HEAR as usize * 2 {
+                        // Keep one second of pre-roll.
+                        let drop = audio.len() - HEAR as usize;
+                        audio.drain(..drop);
+                        audio_pos += drop as u64;
+                    }
+                }
+                Some(Inbound::Dtmf(key)) => {
+                    last_activity = Instant::now();
+                    if playout.agent_audible() {
+                        interrupt(&mut playout, &generation, &out, &mut timings, turn_no).await;
+                    }
+                    if let Some(keyed) = digits.push(key, started.elapsed().as_millis() as u64) {
+                        send_keyed(&think_tx, keyed).await;
+                    }
+                }
+                Some(Inbound::Played(name)) => {
+                    playout.acknowledge(&name);
+                    if !playout.agent_audible() {
+                        last_activity = Instant::now();
+                    }
+                }
+            },
+            Some(v) = vad_rx.recv() => {
+                let speech_end = v.seq * vad_len as u64;
+                let level = frame_level(&audio, audio_pos, speech_end, vad_len);
+                let speech = v.probability >= cfg.speech_threshold;
+                // Over the agent, quiet speech is the agent's own echo.
+                let echo_floor = agent_levels.iter().map(|(_, l)| *l).fold(0.0, f32::max) * cfg.echo_return;
+                let audible = playout.agent_audible();
+                let barge_speech = speech && (!audible || level > echo_floor);
+                if speech {
+                    last_speech_end = speech_end;
+                    silence_run_ms = 0;
+                    if speech_run_start.is_none() {
+                        speech_run_start = Some(speech_end - vad_len as u64);
+                    }
+                } else {
+                    silence_run_ms += vad_ms;
+                    speech_run_start = None;
+                }
+                if barge.push(audible, barge_speech, None) {
+                    let onset = speech_run_start.unwrap_or(speech_end);
+                    if let Some((_, at)) = arrivals.iter().find(|(end, _)| *end > onset) {
+                        metrics::histogram!("hermes_voice_barge_in_seconds").record(at.elapsed().as_secs_f64());
+                    }
+                    interrupt(&mut playout, &generation, &out, &mut timings, turn_no).await;
+                }
+                // While the agent talks, only speech that is not echo can
+                // start a turn.
+                let turn_speech = if audible { barge_speech } else { speech };
+                match endpointer.push(turn_speech) {
+                    Some(Endpoint::SpeechStarted) => {
+                        last_activity = Instant::now();
+                        let onset = speech_run_start.unwrap_or(speech_end);
+                        // 300 ms before the onset: soft word starts.
+                        utterance_start = onset.saturating_sub(u64::from(HEAR) * 3 / 10).max(audio_pos);
+                        early = None;
+                        early_text = None;
+                    }
+                    Some(Endpoint::TurnEnded { speech_ms }) => {
+                        last_activity = Instant::now();
+                        turn_no += 1;
+                        let ended = Instant::now();
+                        turn_ended_at.insert(turn_no, ended);
+                        let cut_end = (last_speech_end + u64::from(HEAR) / 5).min(audio_pos + audio.len() as u64);
+                        let clip: Arc<[i16]> = slice(&audio, audio_pos, utterance_start, cut_end).into();
+                        let early_job = match (&early_text, &early) {
+                            (Some((end, text)), _) if *end == last_speech_end => {
+                                let text = text.clone();
+                                Some(async move { Ok::<_, String>(text) }.boxed().shared())
+                            }
+                            (_, Some((end, job))) if *end == last_speech_end => Some(job.clone()),
+                            _ => None,
+                        };
+                        early = None;
+                        early_text = None;
+                        let _ = think_tx.send(ThinkIn::Turn { turn: turn_no, speech_ms, ended, audio: clip, early: early_job }).await;
+                        // Keep a second of what came after, as pre-roll.
+                        let keep_from = (audio_pos + audio.len() as u64).saturating_sub(u64::from(HEAR));
+                        if keep_from > audio_pos {
+                            audio.drain(..(keep_from - audio_pos) as usize);
+                            audio_pos = keep_from;
+                        }
+                    }
+                    None => {}
+                }
+                // A pause mid-turn: transcribe what we have, so the text is
+                // ready if the turn is over (and the endpointer can tell an
+                // unfinished phone number from a finished answer).
+                if endpointer.in_turn()
+                    && silence_run_ms >= cfg.speculate_after_ms
+                    && early.as_ref().is_none_or(|(end, _)| *end != last_speech_end)
+                {
+                    let cut_end = (last_speech_end + u64::from(HEAR) / 5).min(audio_pos + audio.len() as u64);
+                    let clip: Arc<[i16]> = slice(&audio, audio_pos, utterance_start, cut_end).into();
+                    let job = transcribe(engines.stt.clone(), clip);
+                    let tx = early_tx.clone();
+                    let key = last_speech_end;
+                    let turn = turn_no;
+                    let j = job.clone();
+                    tokio::spawn(async move {
+                        if let Ok(text) = j.await {
+                            let _ = tx.send((turn, key, text)).await;
+                        }
+                    });
+                    early = Some((last_speech_end, job));
+                }
+            },
+            Some((turn, key, text)) = early_rx.recv() => {
+                if turn == turn_no && endpointer.in_turn() && key == last_speech_end {
+                    endpointer.partial(&text);
+                    early_text = Some((key, text));
+                }
+            },
+            msg = said_rx.recv(), if thinker_alive => match msg {
+                None => {
+                    // The thinker has finished (a closed channel is always
+                    // ready: stop polling it).
+                    thinker_alive = false;
+                    // It ended without saying so: it panicked.
+                    if done.is_none() {
+                        done = Some(("failed".into(), false));
+                        end_deadline = Some(Instant::now());
+                    }
+                }
+                Some(ThinkOut::Audio { generation: g, turn, samples }) => {
+                    if g == generation.load(Ordering::SeqCst) {
+                        playout.push_tagged(samples, turn);
+                        if next_send.is_none() {
+                            next_send = Some(tokio::time::Instant::now());
+                        }
+                    }
+                }
+                Some(ThinkOut::Said { generation: g, turn }) => {
+                    if g == generation.load(Ordering::SeqCst) {
+                        mark_no += 1;
+                        playout.push_mark(format!("t{turn}-{mark_no}"));
+                        if next_send.is_none() {
+                            next_send = Some(tokio::time::Instant::now());
+                        }
+                    }
+                }
+                Some(ThinkOut::Timing(t)) => {
+                    match timings.iter_mut().find(|x| x.turn == t.turn && t.turn > 0) {
+                        Some(x) => {
+                            let (interrupted, frame) = (x.interrupted, x.first_frame_ms);
+                            *x = t;
+                            x.interrupted |= interrupted;
+                            x.first_frame_ms = x.first_frame_ms.or(frame);
+                        }
+                        None => timings.push(t),
+                    }
+                }
+                Some(ThinkOut::Transcript { speaker, text }) => {
+                    let _ = out.send(Outbound::Transcript { speaker, text }).await;
+                }
+                Some(ThinkOut::Recording(on)) => {
+                    outcome.recording_consent = Some(on);
+                    rec_started_at = recorded_pos;
+                    recording = if on { Some(Vec::with_capacity(rate as usize * 60)) } else { None };
+                }
+                Some(ThinkOut::Busy(b)) => {
+                    thinker_busy = b;
+                    last_activity = Instant::now();
+                }
+                Some(ThinkOut::Done { status, transfer, intake_id }) => {
+                    outcome.intake_id = Some(intake_id);
+                    done = Some((status, transfer));
+                    // Let the goodbye play out, then end.
+                    end_deadline = Some(Instant::now() + Duration::from_secs(30));
+                }
+            },
+            _ = tokio::time::sleep_until(tick.unwrap_or_else(tokio::time::Instant::now)), if tick.is_some() => {
+                let due = tick.expect("guarded");
+                let lateness = tokio::time::Instant::now().saturating_duration_since(due);
+                metrics::histogram!("hermes_voice_pacing_lateness_seconds").record(lateness.as_secs_f64());
+                // Keep up to 60 ms ahead of real time (the far end's jitter
+                // buffer), never more: a clear must silence the agent fast.
+                while let Some(item) = playout.next_item() {
+                    match item {
+                        Item::Audio(frame, turn) => {
+                            let level = rms(&frame);
+                            agent_levels.push_back((Instant::now(), level));
+                            if let Some(rec) = recording.as_mut() {
+                                mix_into(rec, &frame, recorded_pos.saturating_sub(rec_started_at));
+                            }
+                            if turn > 0 && !turn_first_frame.contains_key(&turn) {
+                                let now = Instant::now();
+                                turn_first_frame.insert(turn, now);
+                                if let Some(ended) = turn_ended_at.get(&turn) {
+                                    let ms = now.duration_since(*ended).as_millis() as u64;
+                                    metrics::histogram!("hermes_voice_turn_latency_seconds").record(ms as f64 / 1000.0);
+                                    match timings.iter_mut().find(|t| t.turn == turn) {
+                                        Some(t) => t.first_frame_ms = Some(ms),
+                                        None => timings.push(TurnTiming { turn, first_frame_ms: Some(ms), ..Default::default() }),
+                                    }
+                                }
+                            }
+                            if out.send(Outbound::Audio(frame)).await.is_err() {
+                                break;
+                            }
+                            let next = next_send.expect("ticking") + Duration::from_millis(20);
+                            next_send = Some(next);
+                            if next > tokio::time::Instant::now() + Duration::from_millis(60) {
+                                break;
+                            }
+                        }
+                        Item::Mark(name) => {
+                            let _ = out.send(Outbound::Mark(name)).await;
+                        }
+                    }
+                }
+                if playout.is_idle() {
+                    next_send = None;
+                }
+                while agent_levels.front().is_some_and(|(t, _)| t.elapsed() > Duration::from_millis(500)) {
+                    agent_levels.pop_front();
+                }
+            },
+            _ = housekeeping.tick() => {
+                if let Some(keyed) = digits.tick(started.elapsed().as_millis() as u64) {
+                    send_keyed(&think_tx, keyed).await;
+                }
+                while agent_levels.front().is_some_and(|(t, _)| t.elapsed() > Duration::from_millis(500)) {
+                    agent_levels.pop_front();
+                }
+                if let Some(deadline) = end_deadline {
+                    let finished = !playout.agent_audible();
+                    if finished || Instant::now() >= deadline {
+                        break false;
+                    }
+                    continue;
+                }
+                let quiet = !thinker_busy && !playout.agent_audible() && !endpointer.in_turn() && !digits.pending();
+                if quiet && last_activity.elapsed() >= cfg.silence_timeout {
+                    last_activity = Instant::now();
+                    let _ = think_tx.send(ThinkIn::Silence).await;
+                }
+            },
+        }
+    };
+
+    if hung_up {
+        let _ = think_tx.send(ThinkIn::HungUp).await;
+    }
+    drop(think_tx);
+    // The thinker finishes the intake (abandoned on a hang-up) and reports.
+    let wait = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(msg) = said_rx.recv().await {
+            match msg {
+                ThinkOut::Done {
+                    status, intake_id, ..
+                } => {
+                    outcome.intake_id = Some(intake_id);
+                    done = Some((status, false));
+                }
+                ThinkOut::Timing(t) => timings.push(t),
+                ThinkOut::Recording(on) => outcome.recording_consent = Some(on),
+                _ => {}
+            }
+        }
+    })
+    .await;
+    if wait.is_err() {
+        tracing::error!(call = %spec.call_id, "the agent did not finish within 30 s of the call ending");
+        thinker.abort();
+    }
+    let (status, transfer) = done.unwrap_or_else(|| ("abandoned".into(), false));
+    if !hung_up {
+        let _ = out.send(Outbound::End { transfer }).await;
+    }
+    timings.sort_by_key(|t| t.turn);
+    timings.retain(|t| t.turn > 0);
+    outcome.outcome = if transfer {
+        "transferred".into()
+    } else {
+        status
+    };
+    outcome.transferred = transfer;
+    outcome.turns = timings;
+    outcome.recording = recording.filter(|_| outcome.recording_consent == Some(true));
+    drop(vad);
+    outcome
+}
+
+async fn send_keyed(think: &mpsc::Sender<ThinkIn>, keyed: Keyed) {
+    let digits = match keyed {
+        Keyed::Operator => "0".to_owned(),
+        Keyed::Entry(d) => d,
+    };
+    let _ = think.send(ThinkIn::Digits(digits)).await;
+}
+
+/// Barge-in: silence the agent at once, everywhere.
+async fn interrupt(
+    playout: &mut Playout,
+    generation: &AtomicU64,
+    out: &mpsc::Sender<Outbound>,
+    timings: &mut [TurnTiming],
+    turn: u32,
+) {
+    generation.fetch_add(1, Ordering::SeqCst);
+    playout.clear();
+    let _ = out.send(Outbound::Clear).await;
+    if let Some(t) = timings.iter_mut().find(|t| t.turn == turn) {
+        t.interrupted = true;
+    }
+    metrics::counter!("hermes_voice_barge_ins_total").increment(1);
+}
+
+/// Samples `[from, to)` of the stream, given a buffer starting at `pos`.
+fn slice(audio: &[i16], pos: u64, from: u64, to: u64) -> Vec<i16> {
+    let a = from.saturating_sub(pos) as usize;
+    let b = (to.saturating_sub(pos) as usize).min(audio.len());
+    audio
+        .get(a.min(b)..b)
+        .map(<[i16]>::to_vec)
+        .unwrap_or_default()
+}
+
+/// RMS (full scale 1.0) of the VAD frame ending at `end`.
+fn frame_level(audio: &[i16], pos: u64, end: u64, len: usize) -> f32 {
+    rms(&slice(audio, pos, end.saturating_sub(len as u64), end))
+}
+
+fn rms(frame: &[i16]) -> f32 {
+    if frame.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = frame.iter().map(|s| f64::from(*s).powi(2)).sum();
+    ((sum / frame.len() as f64).sqrt() / 32768.0) as f32
+}
+
+/// Adds the agent's frame into the recording at the caller's timeline.
+fn mix_into(rec: &mut Vec<i16>, frame: &[i16], at: usize) {
+    let at = at.min(rec.len());
+    if rec.len() < at + frame.len() {
+        rec.resize(at + frame.len(), 0);
+    }
+    for (r, s) in rec[at..].iter_mut().zip(frame) {
+        *r = r.saturating_add(*s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_cut_into_sentences_but_not_at_abbreviations_or_numbers() {
+        assert_eq!(
+            sentences("Thank you. Dr. Smith can see you at 2:30 p.m. on Tuesday. Is that okay?"),
+            vec![
+                "Thank you.",
+                "Dr. Smith can see you at 2:30 p.m. on Tuesday.",
+                "Is that okay?"
+            ]
+        );
+        assert_eq!(
+            sentences("The fee is $1,200.50 for 3.5 hours! Great"),
+            vec!["The fee is $1,200.50 for 3.5 hours!", "Great"]
+        );
+        assert_eq!(sentences("  "), Vec::<&str>::new());
+        assert_eq!(
+            sentences("J. R. Smith called."),
+            vec!["J. R. Smith called."]
+        );
+    }
+
+    #[test]
+    fn the_agent_is_mixed_into_the_recording_on_the_callers_timeline() {
+        let mut rec = vec![100i16; 10];
+        mix_into(&mut rec, &[1, 2, 3], 8);
+        assert_eq!(
+            rec,
+            vec![100, 100, 100, 100, 100, 100, 100, 100, 101, 102, 3]
+        );
+        assert_eq!(slice(&[1, 2, 3, 4], 10, 11, 13), vec![2, 3]);
+        assert_eq!(slice(&[1, 2, 3, 4], 10, 0, 100), vec![1, 2, 3, 4]);
+        assert!(rms(&[]) == 0.0);
+    }
+}

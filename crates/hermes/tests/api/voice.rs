@@ -1,0 +1,536 @@
+//! Phone calls end to end: Twilio's webhooks and media stream, played by
+//! `hermes::simulate` against the real server, with fast engines whose
+//! behaviour is known (the caller speaks pilot tones that name its lines,
+//! the recogniser finds them, the agent speaks tones; VAD by loudness) so
+//! these tests exercise the pipeline — turns, barge-in, keypad, consent,
+//! hang-ups, call records — not the speech models (tested in
+//! hermes-speech, and end to end with them in `voice_local`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hermes::simulate::{CallerVoice, Report, Simulation, Step};
+use hermes_api::voice::Engines;
+use hermes_api::voice::speech::{EnergyVad, SpeechToText, TextToSpeech, VadService};
+use hermes_testkit::voice::{PilotStt, ToneTts, pilot};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::scheduling::calendar;
+
+pub const AUTH_TOKEN: &str = "f00dfeedfacecafe9876543210fedcba";
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+
+/// Speaks line `i` of the script as its pilot tone.
+struct PilotVoice {
+    lines: Vec<String>,
+}
+
+impl CallerVoice for PilotVoice {
+    fn speak(&self, _: usize, text: &str) -> anyhow::Result<Vec<i16>> {
+        let i = self
+            .lines
+            .iter()
+            .position(|l| l == text)
+            .ok_or_else(|| anyhow::anyhow!("{text:?} is not a known line"))?;
+        Ok(pilot(i, 700, 8_000, 0.25))
+    }
+}
+
+/// Installs the pilot engines for `lines` on the app.
+fn install_engines(app: &TestApp, lines: &[&str], ms_per_word: u32) {
+    let mut stt: std::collections::HashMap<String, Arc<dyn SpeechToText>> = Default::default();
+    stt.insert("local".into(), Arc::new(PilotStt::new(lines)));
+    let mut tts: std::collections::HashMap<String, Arc<dyn TextToSpeech>> = Default::default();
+    tts.insert("local".into(), Arc::new(ToneTts { ms_per_word }));
+    app.state.voice.set_engines(Engines {
+        stt,
+        tts,
+        default_stt: "local".into(),
+        default_tts: "local".into(),
+        vad: VadService::start(
+            Box::new(EnergyVad {
+                threshold_rms: 0.02,
+            }),
+            0.0,
+        ),
+    });
+}
+
+/// Sets the firm's Twilio credentials; returns the admin's token.
+pub async fn telephony(app: &TestApp, firm: &Firm, extra: Value) -> String {
+    let admin = app.admin(firm).await;
+    let mut body = json!({
+        "provider": "twilio",
+        "numbers": ["+15035550100"],
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let resp = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/telephony",
+            Some(&admin.access),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    admin.access
+}
+
+fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
+    Simulation {
+        base_url: app.address.clone(),
+        tenant: firm.slug.clone(),
+        auth_token: AUTH_TOKEN.into(),
+        account_sid: ACCOUNT_SID.into(),
+        from: "+15035550142".into(),
+        to: "+15035550100".into(),
+        voice: Arc::new(PilotVoice {
+            lines: lines.iter().map(|s| (*s).to_owned()).collect(),
+        }),
+        ear: None,
+        turn_gap: Duration::from_millis(900),
+        patience: Duration::from_secs(20),
+    }
+}
+
+fn says(lines: &[&str]) -> Vec<Step> {
+    lines.iter().map(|l| Step::Say((*l).to_owned())).collect()
+}
+
+/// The firm's calls, newest first.
+async fn calls(app: &TestApp, token: &str) -> Vec<Value> {
+    let v = app.get_json("/api/v1/calls", token).await;
+    v["calls"].as_array().unwrap().clone()
+}
+
+async fn intake(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_json(&format!("/api/v1/intakes/{id}"), token).await
+}
+
+/// The call's record once the server has written its end.
+async fn ended_call(app: &TestApp, token: &str) -> Value {
+    for _ in 0..100 {
+        let c = calls(app, token).await;
+        if let Some(call) = c.first()
+            && call["status"] == "ended"
+            && call["intake_id"].is_string()
+        {
+            return call.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the call was not recorded as ended: {:#?}",
+        calls(app, token).await
+    );
+}
+
+async fn open_all_week(app: &TestApp, token: &str) {
+    let resp = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/hours",
+            Some(token),
+            Some(json!({"weekly": crate::firm_settings::all_week("00:00", "23:30"), "after_hours": "book"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn webhooks_without_a_valid_signature_are_refused() {
+    let app = spawn_app().await;
+    telephony(&app, &app.alpha, json!({})).await;
+    let url = app.url(&format!("/voice/twilio/{}/incoming", app.alpha.slug));
+    let form = [
+        ("CallSid", "CA1"),
+        ("From", "+15035550142"),
+        ("To", "+15035550100"),
+    ];
+    let owned: Vec<(String, String)> = form
+        .iter()
+        .map(|(a, b)| ((*a).into(), (*b).into()))
+        .collect();
+    // No signature, a signature with another token, a signature of other
+    // parameters: 403, and no call is recorded.
+    let none = app.client.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(none.status(), StatusCode::FORBIDDEN);
+    let wrong = hermes_voice::signature::sign("another-token-0000", &url, &owned);
+    let resp = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", wrong)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let other = hermes_voice::signature::sign(AUTH_TOKEN, &url, &owned[..2]);
+    let resp = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", other)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // The other firm's webhook with this firm's signature: 403 too.
+    let bravo = app.url(&format!("/voice/twilio/{}/incoming", app.bravo.slug));
+    let sig = hermes_voice::signature::sign(AUTH_TOKEN, &bravo, &owned);
+    let resp = app
+        .client
+        .post(&bravo)
+        .header("X-Twilio-Signature", sig)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    let admin = app.admin(&app.alpha).await;
+    assert!(calls(&app, &admin.access).await.is_empty());
+    // Signed right: TwiML that connects a bidirectional stream, with a
+    // stream token, and the call is recorded as ringing.
+    let sig = hermes_voice::signature::sign(AUTH_TOKEN, &url, &owned);
+    let resp = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", sig.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let xml = resp.text().await.unwrap();
+    let (stream, params) = hermes::simulate::parse_twiml(&xml).unwrap();
+    assert_eq!(
+        stream,
+        format!(
+            "ws://{}/voice/twilio/alpha/stream",
+            app.address.trim_start_matches("http://")
+        )
+    );
+    assert!(params.iter().any(|(k, v)| k == "token" && v.len() > 40));
+    let c = calls(&app, &admin.access).await;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0]["status"], "ringing");
+    assert_eq!(c[0]["from"], "+15035550142");
+    // Twilio retrying the webhook gets the same call.
+    let resp = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", sig)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(calls(&app, &admin.access).await.len(), 1);
+
+    // A stream without a valid token is closed at once.
+    let (ws, _) = tokio_tungstenite::connect_async(stream.as_str())
+        .await
+        .unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    let (mut sink, mut rx) = ws.split();
+    sink.send(tokio_tungstenite::tungstenite::Message::Text(json!({
+        "event": "start", "streamSid": "MZ1",
+        "start": {"streamSid": "MZ1", "accountSid": ACCOUNT_SID, "callSid": "CA1", "tracks": ["inbound"],
+                  "customParameters": {"token": "forged"}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}
+    }).to_string().into())).await.unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(5), rx.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            next,
+            None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))
+        ),
+        "{next:?}"
+    );
+
+    // The secret is never shown back.
+    let v = app
+        .get_json("/api/v1/settings/telephony", &admin.access)
+        .await;
+    assert_eq!(v["twilio_auth_token"], "••••dcba");
+    assert!(!v.to_string().contains(AUTH_TOKEN));
+}
+
+/// Answers of a cooperative caller who books a divorce consultation, as the
+/// text channel takes them (the engine is deterministic, so the same
+/// answers fit the same questions on the phone).
+async fn divorce_answers() -> Vec<String> {
+    let app = spawn_app().await;
+    let cal = calendar(&app, &app.alpha).await;
+    open_all_week(&app, &cal.admin.access).await;
+    let (token, _) = crate::intake::start(&app, &app.alpha.slug).await;
+    let mut answers: Vec<String> = [
+        "yes that's fine",
+        "my name is Maria Lopez",
+        "L-O-P-E-Z",
+        "five oh three five five five zero one zero zero",
+        "yes",
+        "maria dot lopez at gmail dot com",
+        "yes",
+        "for myself",
+        "I want to file for divorce from my husband",
+        "yes",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let mut state = String::new();
+    let mut last = String::new();
+    for a in &answers {
+        let (status, body) = crate::intake::say(&app, &token, a).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        state = body["state"].as_str().unwrap().to_owned();
+        last = body["reply"].as_str().unwrap().to_owned();
+    }
+    for _ in 0..40 {
+        let a = match state.as_str() {
+            "conflict_check" => "Carlos Lopez",
+            "facts" => "yes",
+            "scheduling" if last.contains("Which") => "the first one",
+            "scheduling" => "as soon as possible",
+            "wrap_up" => "no that's all",
+            "done" => break,
+            other => panic!("unexpected state {other}"),
+        };
+        answers.push(a.to_owned());
+        let (_, body) = crate::intake::say(&app, &token, a).await;
+        state = body["state"].as_str().unwrap().to_owned();
+        last = body["reply"].as_str().unwrap().to_owned();
+        if body["done"] == true {
+            break;
+        }
+    }
+    assert_eq!(state, "done");
+    answers
+}
+
+fn distinct(answers: &[String]) -> Vec<&str> {
+    let mut lines: Vec<&str> = Vec::new();
+    for a in answers {
+        if !lines.contains(&a.as_str()) {
+            lines.push(a);
+        }
+    }
+    lines
+}
+
+#[tokio::test]
+async fn a_phone_intake_ends_booked_with_its_call_record_and_recording() {
+    let answers = divorce_answers().await;
+    let lines = distinct(&answers);
+    let app = spawn_app().await;
+    let cal = calendar(&app, &app.alpha).await;
+    open_all_week(&app, &cal.admin.access).await;
+    let admin = telephony(&app, &app.alpha, json!({})).await;
+    install_engines(&app, &lines, 15);
+    let steps: Vec<Step> = answers.iter().map(|a| Step::Say(a.clone())).collect();
+    let report: Report = simulation(&app, &app.alpha, &lines)
+        .run(&steps)
+        .await
+        .unwrap();
+    let call = ended_call(&app, &admin).await;
+    let i = intake(&app, &admin, call["intake_id"].as_str().unwrap()).await;
+    // "yes" to every question includes the safety one: a person reviews.
+    assert_eq!(
+        i["status"], "needs_review",
+        "{:#}",
+        i["record"]["transcript"]
+    );
+    assert!(report.agent_hung_up, "{report:#?}");
+    assert_eq!(report.lines.len(), answers.len(), "{report:#?}");
+
+    assert_eq!(call["provider"], "twilio");
+    assert_eq!(call["outcome"], "needs_review", "{call:#}");
+    assert_eq!(call["recording_consent"], true);
+    assert!(call["duration_ms"].as_i64().unwrap() > 10_000);
+    let turns = call["turns"].as_array().unwrap();
+    assert!(turns.len() >= answers.len() - 1, "{call:#}");
+    for t in turns {
+        for key in [
+            "transcript_ms",
+            "reply_ms",
+            "first_audio_ms",
+            "first_frame_ms",
+        ] {
+            assert!(t[key].is_u64(), "{key} missing in {t}");
+        }
+        assert!(t["first_frame_ms"].as_u64() >= t["first_audio_ms"].as_u64());
+    }
+    assert_eq!(i["channel"], "voice");
+    assert_eq!(i["practice_area"], "family");
+    assert_eq!(
+        i["record"]["fields"]["phone"]["value"], "+15035550100",
+        "{:#}",
+        i["record"]["fields"]
+    );
+    assert!(i["record"]["booking"].is_object(), "{:#}", i["record"]);
+
+    // The caller consented: the recording is there, sealed at rest, and
+    // listening is audited.
+    assert_eq!(call["has_recording"], true);
+    let resp = app
+        .get(
+            &format!("/api/v1/calls/{}/recording", call["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let wav = resp.bytes().await.unwrap();
+    let reader = hound::WavReader::new(std::io::Cursor::new(wav.to_vec())).unwrap();
+    assert_eq!(reader.spec().sample_rate, 8_000);
+    assert!(reader.duration() > 8_000 * 5);
+    let audit = app
+        .get_json("/api/v1/audit?action=recording.listen", &admin)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1, "{audit:#}");
+    // A read-only user cannot listen.
+    let (_, staff) = app.user_with_role(&app.alpha, "READ_ONLY").await;
+    let resp = app
+        .get(
+            &format!("/api/v1/calls/{}/recording", call["id"].as_str().unwrap()),
+            &staff.access,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_caller_who_declines_recording_and_hangs_up_leaves_an_abandoned_intake_and_no_recording()
+{
+    let lines = ["no thank you", "my name is Maria Lopez"];
+    let app = spawn_app().await;
+    let admin = telephony(&app, &app.alpha, json!({})).await;
+    install_engines(&app, &lines, 15);
+    let mut steps = says(&lines);
+    steps.push(Step::Hangup);
+    let report = simulation(&app, &app.alpha, &lines)
+        .run(&steps)
+        .await
+        .unwrap();
+    assert!(!report.agent_hung_up);
+    let call = ended_call(&app, &admin).await;
+    assert_eq!(call["outcome"], "abandoned", "{call:#}");
+    assert_eq!(call["recording_consent"], false);
+    assert_eq!(call["has_recording"], false);
+    let i = intake(&app, &admin, call["intake_id"].as_str().unwrap()).await;
+    assert_eq!(i["status"], "abandoned");
+    // Everything said before the hang-up is kept.
+    let transcript = i["record"]["transcript"].to_string();
+    assert!(
+        transcript.contains("my name is Maria Lopez"),
+        "{transcript}"
+    );
+    assert_eq!(i["record"]["fields"]["name"]["value"], "Maria Lopez");
+}
+
+#[tokio::test]
+async fn pressing_zero_reaches_a_person() {
+    let lines = ["yes"];
+    // The transfer redirects the call through Twilio's REST API: here a
+    // mock that validates requests against Twilio's published spec.
+    let Some(twilio) = hermes_testkit::notify::TwilioMock::start().await else {
+        return;
+    };
+    let base = twilio.base_url.clone();
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), move |s| {
+        s.voice.twilio_api_base = base
+    })
+    .await;
+    let cal = calendar(&app, &app.alpha).await;
+    open_all_week(&app, &cal.admin.access).await;
+    let admin = telephony(&app, &app.alpha, json!({"transfer_number": "+15035550111"})).await;
+    install_engines(&app, &lines, 15);
+    let steps = vec![Step::Say("yes".into()), Step::Press('0')];
+    let report = simulation(&app, &app.alpha, &lines)
+        .run(&steps)
+        .await
+        .unwrap();
+    assert!(report.agent_hung_up, "{report:#?}");
+    let call = ended_call(&app, &admin).await;
+    assert_eq!(call["outcome"], "transferred", "{call:#}");
+    let i = intake(&app, &admin, call["intake_id"].as_str().unwrap()).await;
+    assert_eq!(i["status"], "needs_review");
+    assert!(i["record"]["transcript"].to_string().contains("[keypad] 0"));
+    // Twilio (the validating mock) accepted the redirect to <Dial>.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("hermes_call_transfers_total{result=\"dialled\"}")),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("transfer"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_caller_who_talks_over_the_agent_stops_it_at_once() {
+    // The agent's opening is long; the caller cuts in a second into it.
+    let lines = ["yes that's fine"];
+    let app = spawn_app().await;
+    let admin = telephony(&app, &app.alpha, json!({})).await;
+    install_engines(&app, &lines, 120);
+    let steps = vec![
+        Step::Interrupt("yes that's fine".into()),
+        Step::Wait(Duration::from_secs(3)),
+        Step::Hangup,
+    ];
+    let report = simulation(&app, &app.alpha, &lines)
+        .run(&steps)
+        .await
+        .unwrap();
+    assert!(report.clears >= 1, "{report:#?}");
+    let call = ended_call(&app, &admin).await;
+    let i = intake(&app, &admin, call["intake_id"].as_str().unwrap()).await;
+    // The interruption was heard as the answer to the consent question.
+    assert_eq!(i["record"]["recording_consent"], true, "{:#}", i["record"]);
+    // The barge-in was measured.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("hermes_voice_barge_ins_total"),
+        "no barge-in counted"
+    );
+}
