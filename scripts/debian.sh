@@ -6,6 +6,9 @@ set -euo pipefail
 
 PACKAGES=(
   unzip          # models.sh unpacks model wheels
+  cmake          # hermes-speech --features whisper: ct2rs builds CTranslate2 from source
+  g++            # ... and compiles it and its cxx bridge (C++17)
+  espeak-ng      # hermes-speech's Whisper tests synthesise the sentences they transcribe
 )
 
 missing=()
