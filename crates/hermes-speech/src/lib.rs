@@ -7,3 +7,13 @@
 //! CPU-bound; callers run it on blocking threads. Models come from
 //! `scripts/models.sh` (PyPI wheels, sha256-pinned), never from the network
 //! at run time.
+//!
+//! Layout: `error` (the crate's `SpeechError`); `whisper` (feature
+//! `whisper`: speech to text on CTranslate2, built from source by cmake).
+
+mod error;
+
+pub use error::SpeechError;
+
+#[cfg(feature = "whisper")]
+pub mod whisper;
