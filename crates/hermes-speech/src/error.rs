@@ -17,6 +17,14 @@ pub enum SpeechError {
     #[error("bad input: {0}")]
     Input(String),
 
+    /// A model folder is incomplete or unreadable.
+    #[error("cannot load the model in {}: {reason} (run scripts/models.sh)", dir.display())]
+    Model { dir: PathBuf, reason: String },
+
+    /// A native engine failed while running.
+    #[error("inference failed: {0}")]
+    Inference(String),
+
     /// The inference runtime failed (loading a model, running it).
     #[error("{context}: {message}")]
     Runtime {

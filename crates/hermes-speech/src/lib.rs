@@ -18,6 +18,8 @@
 //!   energy gate.
 //! - `piper` (feature `piper`): text to 16-bit speech, sentence by sentence,
 //!   with espeak-ng (the system library) for phonemes.
+//! - `whisper` (feature `whisper`): speech to text with Whisper tiny.en on
+//!   CTranslate2 (built from source by cmake; the `ruy` backend, int8).
 
 mod error;
 pub use error::SpeechError;
@@ -28,3 +30,5 @@ pub mod onnx;
 pub mod piper;
 #[cfg(feature = "vad")]
 pub mod vad;
+#[cfg(feature = "whisper")]
+pub mod whisper;

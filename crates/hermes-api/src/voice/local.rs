@@ -11,7 +11,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hermes_speech::piper::Piper;
 use hermes_speech::vad::{EnergyGate, SileroVad, VadStream};
-#[cfg(feature = "whisper")]
 use hermes_speech::whisper::Whisper;
 
 use super::Engines;
@@ -93,12 +92,10 @@ impl VadBackend for SileroBackend {
 }
 
 /// Whisper tiny.en.
-#[cfg(feature = "whisper")]
 pub struct LocalStt {
     whisper: Arc<Whisper>,
 }
 
-#[cfg(feature = "whisper")]
 #[async_trait]
 impl SpeechToText for LocalStt {
     fn name(&self) -> &str {
@@ -154,7 +151,6 @@ pub fn load(models_dir: &Path, stt_threads: usize) -> anyhow::Result<Engines> {
     anyhow::bail!("built without Whisper ({stt_threads} threads requested)");
     let piper = Arc::new(Piper::load(&models_dir.join("piper-joe"))?);
     let mut stt: HashMap<String, Arc<dyn SpeechToText>> = HashMap::new();
-    #[cfg(feature = "whisper")]
     stt.insert("local".into(), Arc::new(LocalStt { whisper }));
     let mut tts: HashMap<String, Arc<dyn TextToSpeech>> = HashMap::new();
     tts.insert("local".into(), Arc::new(LocalTts { piper }));
