@@ -36,16 +36,16 @@ fn variants() -> Vec<(&'static str, Settings)> {
     if std::env::var_os("HERMES_BENCH_ONLY_BEST").is_none() {
         v.extend([
             (
-                "fitted+1s",
+                "fitted+2s",
                 Settings {
-                    window: Window::Fitted { padding_ms: 1000 },
+                    window: Window::Fitted { padding_ms: 2000 },
                     ..best.clone()
                 },
             ),
             (
-                "fitted+3s",
+                "fitted+6s",
                 Settings {
-                    window: Window::Fitted { padding_ms: 3000 },
+                    window: Window::Fitted { padding_ms: 6000 },
                     ..best.clone()
                 },
             ),

@@ -288,6 +288,29 @@ fn the_fitted_window_is_as_accurate_as_the_full_window() {
     );
 }
 
+/// A long turn in one window: the token cap (which stops decoding loops)
+/// must not cut a real transcript short.
+#[test]
+fn a_long_turn_is_transcribed_to_its_end() {
+    let turn = "I was in a car accident last Tuesday. The other driver ran a red \
+                light and hit my car. I need to speak with a lawyer. \
+                Can someone call me back tomorrow morning?";
+    let audio = wideband(turn);
+    assert!(
+        audio.len() > 8 * 16_000,
+        "a long turn: {} samples",
+        audio.len()
+    );
+    let text = model().transcribe(&audio).unwrap();
+    let words = normalise(&text);
+    for key in ["accident", "driver", "lawyer", "tomorrow", "morning"] {
+        assert!(
+            words.iter().any(|w| w == key),
+            "{key:?} missing from {text:?}"
+        );
+    }
+}
+
 #[test]
 fn audio_longer_than_30_seconds_is_transcribed_window_by_window() {
     let first = wideband(SENTENCES[0].0);
