@@ -99,10 +99,18 @@ impl CallerVoice for Espeak {
         if !out.status.success() {
             bail!("espeak-ng failed: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let reader =
-            hound::WavReader::new(std::io::Cursor::new(out.stdout)).context("espeak-ng's WAV")?;
-        let rate = reader.spec().sample_rate;
-        let samples: Vec<i16> = reader.into_samples::<i16>().collect::<Result<_, _>>()?;
+        // espeak-ng streams its WAV to stdout with the canonical 44-byte
+        // header and the lengths left unset, which WAV readers refuse:
+        // take the rate from the header and the samples after it.
+        let wav = out.stdout;
+        if wav.len() < 44 || &wav[..4] != b"RIFF" || &wav[36..40] != b"data" {
+            bail!("espeak-ng did not write a WAV");
+        }
+        let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
+        let samples: Vec<i16> = wav[44..]
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
         Ok(hermes_voice::resample::convert(rate, 8_000, &samples)?)
     }
 }

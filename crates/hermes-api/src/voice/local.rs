@@ -142,13 +142,10 @@ impl TextToSpeech for LocalTts {
 /// Loads the three local engines from `models_dir` (blocking: seconds).
 pub fn load(models_dir: &Path, stt_threads: usize) -> anyhow::Result<Engines> {
     let vad = Arc::new(SileroVad::load_with_sessions(models_dir, 1)?);
-    #[cfg(feature = "whisper")]
     let whisper = Arc::new(Whisper::load(
         &models_dir.join("whisper-tiny-en"),
         stt_threads,
     )?);
-    #[cfg(not(feature = "whisper"))]
-    anyhow::bail!("built without Whisper ({stt_threads} threads requested)");
     let piper = Arc::new(Piper::load(&models_dir.join("piper-joe"))?);
     let mut stt: HashMap<String, Arc<dyn SpeechToText>> = HashMap::new();
     stt.insert("local".into(), Arc::new(LocalStt { whisper }));

@@ -534,3 +534,75 @@ async fn a_caller_who_talks_over_the_agent_stops_it_at_once() {
         "no barge-in counted"
     );
 }
+
+/// Whisper, in process, as the simulated caller's ear.
+struct WhisperEar(hermes_speech::whisper::Whisper);
+
+impl hermes::simulate::Ear for WhisperEar {
+    fn hear(&self, audio_8k: &[i16]) -> String {
+        let up = hermes_voice::resample::convert(8_000, 16_000, audio_8k).unwrap_or_default();
+        let f: Vec<f32> = up.iter().map(|s| f32::from(*s) / 32768.0).collect();
+        self.0.transcribe(&f).unwrap_or_default()
+    }
+}
+
+/// The local stack end to end: a caller synthesised by espeak-ng on the
+/// telephone line, heard by Silero and Whisper, answered by Piper; the
+/// caller hears the agent through Whisper too.
+#[tokio::test]
+async fn local_stack_a_caller_gives_their_name_and_hangs_up() {
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), |s| {
+        s.voice.local_engines = true;
+        s.agent.models_dir = models_dir();
+    })
+    .await;
+    let admin = telephony(&app, &app.alpha, json!({})).await;
+    assert!(
+        app.state.voice.wait_for_engines().await.is_some(),
+        "the local speech engines did not load from {} (run scripts/models.sh)",
+        models_dir().display()
+    );
+    let ear =
+        hermes_speech::whisper::Whisper::load(&models_dir().join("whisper-tiny-en"), 1).unwrap();
+    let mut sim = simulation(&app, &app.alpha, &[]);
+    sim.voice = Arc::new(hermes::simulate::Espeak::default());
+    sim.ear = Some(Arc::new(WhisperEar(ear)));
+    sim.turn_gap = Duration::from_millis(1200);
+    sim.patience = Duration::from_secs(40);
+    let steps = vec![
+        Step::Say("Yes, that's fine.".into()),
+        Step::Say("My name is Maria Lopez.".into()),
+        Step::Wait(Duration::from_secs(4)),
+        Step::Hangup,
+    ];
+    let report = sim.run(&steps).await.unwrap();
+    let call = ended_call(&app, &admin).await;
+    let i = intake(&app, &admin, call["intake_id"].as_str().unwrap()).await;
+    assert_eq!(i["status"], "abandoned");
+    assert_eq!(
+        i["record"]["recording_consent"], true,
+        "{:#}",
+        i["record"]["transcript"]
+    );
+    // What Whisper made of the name on a telephone line varies ("Maria
+    // Lopez", "Mariah Lopez"); that a name was taken from it does not.
+    let name = i["record"]["fields"]["name"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(!name.is_empty(), "{:#}", i["record"]["transcript"]);
+    // The caller heard the disclosure and the name question.
+    let heard: String = report
+        .agent
+        .iter()
+        .map(|s| s.text.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        heard.contains("not a lawyer") || heard.contains("assistant"),
+        "{heard}"
+    );
+    assert!(heard.contains("name"), "{heard}");
+    // Every turn was answered, and timed.
+    assert!(report.response_ms.len() >= 2, "{report:#?}");
+    assert_eq!(call["has_recording"], true);
+}
