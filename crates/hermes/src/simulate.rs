@@ -505,49 +505,6 @@ impl Simulation {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scripts_parse_and_bad_lines_are_named() {
-        let s =
-            parse_script("# a call\nsay: Yes.\n\ninterrupt: Wait\npress: 0\nwait: 1.5\nhangup\n")
-                .unwrap();
-        assert_eq!(
-            s,
-            vec![
-                Step::Say("Yes.".into()),
-                Step::Interrupt("Wait".into()),
-                Step::Press('0'),
-                Step::Wait(Duration::from_millis(1500)),
-                Step::Hangup
-            ]
-        );
-        assert!(
-            parse_script("shout: hi")
-                .unwrap_err()
-                .to_string()
-                .contains("line 1")
-        );
-        assert!(parse_script("press: 12").is_err());
-    }
-
-    #[test]
-    fn twiml_streams_and_parameters_are_read_back() {
-        let x = hermes_voice::twiml::connect_stream(
-            "wss://h/voice?a=1&b=2",
-            &[("token", "x&y"), ("call", "1")],
-        );
-        let (url, params) = parse_twiml(&x).unwrap();
-        assert_eq!(url, "wss://h/voice?a=1&b=2");
-        assert_eq!(
-            params,
-            vec![("token".into(), "x&y".into()), ("call".into(), "1".into())]
-        );
-    }
-}
-
 /// `hermes simulate`: the firm's Twilio credentials come from its
 /// settings in the database (the same ones the server checks with).
 pub async fn cli(
@@ -616,6 +573,66 @@ pub async fn cli(
 
 /// Whisper, when the models are there, to write down what the agent said.
 fn local_ear(settings: &crate::config::Settings) -> Option<Arc<dyn Ear>> {
-    let _ = settings;
-    None
+    let dir = settings.agent.models_dir.join("whisper-tiny-en");
+    match hermes_speech::whisper::Whisper::load(&dir, 1) {
+        Ok(w) => Some(Arc::new(WhisperEar(w))),
+        Err(e) => {
+            eprintln!("simulate: the agent's words are not transcribed ({e})");
+            None
+        }
+    }
+}
+
+/// Whisper as the caller's ear (8 kHz line audio, resampled for it).
+pub struct WhisperEar(pub hermes_speech::whisper::Whisper);
+
+impl Ear for WhisperEar {
+    fn hear(&self, audio_8k: &[i16]) -> String {
+        let up = hermes_voice::resample::convert(8_000, 16_000, audio_8k).unwrap_or_default();
+        let f: Vec<f32> = up.iter().map(|s| f32::from(*s) / 32768.0).collect();
+        self.0.transcribe(&f).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_parse_and_bad_lines_are_named() {
+        let s =
+            parse_script("# a call\nsay: Yes.\n\ninterrupt: Wait\npress: 0\nwait: 1.5\nhangup\n")
+                .unwrap();
+        assert_eq!(
+            s,
+            vec![
+                Step::Say("Yes.".into()),
+                Step::Interrupt("Wait".into()),
+                Step::Press('0'),
+                Step::Wait(Duration::from_millis(1500)),
+                Step::Hangup
+            ]
+        );
+        assert!(
+            parse_script("shout: hi")
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
+        assert!(parse_script("press: 12").is_err());
+    }
+
+    #[test]
+    fn twiml_streams_and_parameters_are_read_back() {
+        let x = hermes_voice::twiml::connect_stream(
+            "wss://h/voice?a=1&b=2",
+            &[("token", "x&y"), ("call", "1")],
+        );
+        let (url, params) = parse_twiml(&x).unwrap();
+        assert_eq!(url, "wss://h/voice?a=1&b=2");
+        assert_eq!(
+            params,
+            vec![("token".into(), "x&y".into()), ("call".into(), "1".into())]
+        );
+    }
 }

@@ -338,7 +338,7 @@ impl Thinker {
             }
             let _ = self.out.send(ThinkOut::Busy(false)).await;
         }
-        let status = serde_json::to_value(&self.engine.intake.status)
+        let status = serde_json::to_value(self.engine.intake.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();

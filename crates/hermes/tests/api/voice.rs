@@ -535,17 +535,6 @@ async fn a_caller_who_talks_over_the_agent_stops_it_at_once() {
     );
 }
 
-/// Whisper, in process, as the simulated caller's ear.
-struct WhisperEar(hermes_speech::whisper::Whisper);
-
-impl hermes::simulate::Ear for WhisperEar {
-    fn hear(&self, audio_8k: &[i16]) -> String {
-        let up = hermes_voice::resample::convert(8_000, 16_000, audio_8k).unwrap_or_default();
-        let f: Vec<f32> = up.iter().map(|s| f32::from(*s) / 32768.0).collect();
-        self.0.transcribe(&f).unwrap_or_default()
-    }
-}
-
 /// The local stack end to end: a caller synthesised by espeak-ng on the
 /// telephone line, heard by Silero and Whisper, answered by Piper; the
 /// caller hears the agent through Whisper too.
@@ -566,7 +555,7 @@ async fn local_stack_a_caller_gives_their_name_and_hangs_up() {
         hermes_speech::whisper::Whisper::load(&models_dir().join("whisper-tiny-en"), 1).unwrap();
     let mut sim = simulation(&app, &app.alpha, &[]);
     sim.voice = Arc::new(hermes::simulate::Espeak::default());
-    sim.ear = Some(Arc::new(WhisperEar(ear)));
+    sim.ear = Some(Arc::new(hermes::simulate::WhisperEar(ear)));
     sim.turn_gap = Duration::from_millis(1200);
     sim.patience = Duration::from_secs(40);
     let steps = vec![
