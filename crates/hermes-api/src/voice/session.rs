@@ -504,7 +504,9 @@ impl Thinker {
                     text: reply.clone(),
                 })
                 .await;
-            for sentence in sentences(&reply) {
+            // Sentence by sentence, so the first plays while the next is made
+            // (Piper's splitter: abbreviations, decimals and amounts hold).
+            for sentence in hermes_speech::piper::sentences(&reply) {
                 if self.generation.load(Ordering::SeqCst) != generation {
                     // The caller interrupted: the rest is not said.
                     break 'replies;
@@ -536,60 +538,6 @@ impl Thinker {
         }
         let _ = self.out.send(ThinkOut::Said { generation, turn }).await;
     }
-}
-
-/// A reply cut into sentences, so the first can play while the next is
-/// synthesised. Abbreviations, initials, decimals and times do not end a
-/// sentence.
-pub fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if matches!(c, b'.' | b'?' | b'!') {
-            let next_is_space = bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace());
-            let word_start = text[..i]
-                .rfind(|ch: char| ch.is_whitespace())
-                .map_or(0, |p| p + 1);
-            let word = &text[word_start..i];
-            let abbreviation = c == b'.'
-                && (word.len() <= 1
-                    || matches!(
-                        word.to_ascii_lowercase().as_str(),
-                        "mr" | "mrs"
-                            | "ms"
-                            | "dr"
-                            | "st"
-                            | "jr"
-                            | "sr"
-                            | "vs"
-                            | "a.m"
-                            | "p.m"
-                            | "e.g"
-                            | "i.e"
-                            | "etc"
-                            | "no"
-                            | "inc"
-                            | "llc"
-                            | "co"
-                    ));
-            if next_is_space && !abbreviation {
-                let s = text[start..=i].trim();
-                if !s.is_empty() {
-                    out.push(s);
-                }
-                start = i + 1;
-            }
-        }
-        i += 1;
-    }
-    let rest = text[start..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
 }
 
 // --- the listener: the call's main loop --------------------------------------------
@@ -1061,27 +1009,6 @@ fn mix_into(rec: &mut Vec<i16>, frame: &[i16], at: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replies_are_cut_into_sentences_but_not_at_abbreviations_or_numbers() {
-        assert_eq!(
-            sentences("Thank you. Dr. Smith can see you at 2:30 p.m. on Tuesday. Is that okay?"),
-            vec![
-                "Thank you.",
-                "Dr. Smith can see you at 2:30 p.m. on Tuesday.",
-                "Is that okay?"
-            ]
-        );
-        assert_eq!(
-            sentences("The fee is $1,200.50 for 3.5 hours! Great"),
-            vec!["The fee is $1,200.50 for 3.5 hours!", "Great"]
-        );
-        assert_eq!(sentences("  "), Vec::<&str>::new());
-        assert_eq!(
-            sentences("J. R. Smith called."),
-            vec!["J. R. Smith called."]
-        );
-    }
 
     #[test]
     fn the_agent_is_mixed_into_the_recording_on_the_callers_timeline() {
