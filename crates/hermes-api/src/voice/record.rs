@@ -44,19 +44,8 @@ pub async fn finish(
     rate: u32,
 ) {
     let store = state.store.scoped(tenant);
-    let progress = CallProgress {
-        status: "ended".into(),
-        outcome: Some(outcome.outcome.clone()),
-        recording_consent: outcome.recording_consent,
-        intake_id: outcome.intake_id,
-        turns: serde_json::to_value(&outcome.turns).unwrap_or_default(),
-        ended_at: Some(Utc::now()),
-    };
-    if let Err(e) = store.update_call(call, &progress).await {
-        tracing::error!(error = %e, %call, "could not record the end of a call");
-    }
-    metrics::counter!("hermes_calls_ended_total", "outcome" => outcome.outcome.clone())
-        .increment(1);
+    // The recording goes in first, so that a call read as ended already
+    // has its recording (the dashboard and the tests poll for "ended").
     let firm = super::firm_voice(state, tenant).await;
     if let (Some(samples), Some(true), true) =
         (outcome.recording, outcome.recording_consent, firm.recording)
@@ -78,6 +67,19 @@ pub async fn finish(
             tracing::error!(error = %e, %call, "could not store a call's recording");
         }
     }
+    let progress = CallProgress {
+        status: "ended".into(),
+        outcome: Some(outcome.outcome.clone()),
+        recording_consent: outcome.recording_consent,
+        intake_id: outcome.intake_id,
+        turns: serde_json::to_value(&outcome.turns).unwrap_or_default(),
+        ended_at: Some(Utc::now()),
+    };
+    if let Err(e) = store.update_call(call, &progress).await {
+        tracing::error!(error = %e, %call, "could not record the end of a call");
+    }
+    metrics::counter!("hermes_calls_ended_total", "outcome" => outcome.outcome.clone())
+        .increment(1);
 }
 
 /// Deletes every firm's recordings whose retention has run out; the
