@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages HERMES builds or runs with, when any is
 # missing: a quick dpkg check when everything is there, apt-get otherwise.
-# Each package says below why it is needed.
+# Each package says below why it is needed. `--tests` adds what only the
+# test suite needs.
 set -euo pipefail
 
 PACKAGES=(
@@ -9,11 +10,17 @@ PACKAGES=(
   libespeak-ng-dev # Piper TTS: text to phonemes (hermes-speech links libespeak-ng)
   espeak-ng-data   # espeak-ng's voices and dictionaries, read at run time
   espeak-ng        # the espeak-ng command: tests compare its phonemes with ours
+  flite            # hermes simulate: the caller's voice (another engine than the agent's)
   pocketsphinx     # Piper tests: an independent recogniser checks the speech is intelligible
   pocketsphinx-en-us # its US English acoustic model and dictionary
   cmake            # hermes-speech --features whisper: ct2rs builds CTranslate2 from source
   g++              # ... and compiles it and its cxx bridge (C++17)
 )
+if [[ ${1:-} == --tests ]]; then
+  PACKAGES+=(
+    chromium       # browser tests: the test phone in a real browser (driven by playwright-core)
+  )
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

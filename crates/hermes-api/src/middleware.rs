@@ -106,8 +106,15 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
      img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'none'";
 
+/// The test phone: its own scripts, styles and WebSocket, and the
+/// microphone (see the permissions policy below); no inline scripts.
+const PHONE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; \
+     form-action 'none'";
+
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
+    let phone = req.uri().path() == "/phone" || req.uri().path().starts_with("/phone/");
     let https = req
         .extensions()
         .get::<ClientInfo>()
@@ -116,7 +123,13 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }),
+        HeaderValue::from_static(if docs {
+            DOCS_CSP
+        } else if phone {
+            PHONE_CSP
+        } else {
+            API_CSP
+        }),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

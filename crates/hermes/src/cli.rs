@@ -202,6 +202,7 @@ async fn serve(settings: Settings) -> anyhow::Result<i32> {
     println!();
     println!("  HERMES is listening on {url}");
     println!("  API docs: {url}/api/docs");
+    println!("  Test phone (talk to the agent from this browser): {url}/phone");
     println!();
     tracing::info!(%url, "listening");
     app.run_until_stopped(shutdown_signal()).await?;

@@ -99,31 +99,20 @@ pub async fn list_calls(
     State(state): State<AppState>,
     Query(q): Query<CallQuery>,
 ) -> ApiResult<Json<CallList>> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be 1 to 200".into()));
-    }
-    if let Some(s) = &q.status
-        && !matches!(s.as_str(), "ringing" | "in_progress" | "ended")
-    {
-        return Err(ApiError::BadRequest(
-            "status must be one of ringing, in_progress, ended".into(),
-        ));
-    }
+    let limit = super::paging::limit(q.limit)?;
+    let status = super::paging::one_of("status", q.status, &["ringing", "in_progress", "ended"])?;
     let rows = state
         .store
         .scoped(auth.tenant)
         .list_calls(&CallFilter {
             from: q.from,
             to: q.to,
-            status: q.status,
+            status,
             before: q.before,
             limit,
         })
         .await?;
-    let next_before = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten();
+    let next_before = super::paging::next_before(&rows, limit, |r| r.id);
     Ok(Json(CallList {
         calls: rows.into_iter().map(CallOut::from).collect(),
         next_before,

@@ -85,16 +85,6 @@ pub struct IntakeQuery {
     pub limit: Option<u32>,
 }
 
-fn one_of(field: &'static str, v: Option<String>, allowed: &[&str]) -> ApiResult<Option<String>> {
-    match v {
-        Some(s) if !allowed.contains(&s.as_str()) => Err(ApiError::BadRequest(format!(
-            "{field} must be one of {}",
-            allowed.join(", ")
-        ))),
-        other => Ok(other),
-    }
-}
-
 /// Intakes, newest first, with filters.
 #[utoipa::path(
     get, path = "/api/v1/intakes", tag = "intake",
@@ -107,16 +97,13 @@ pub async fn list_intakes(
     State(state): State<AppState>,
     Query(q): Query<IntakeQuery>,
 ) -> ApiResult<Json<IntakeList>> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be 1 to 200".into()));
-    }
+    let limit = super::paging::limit(q.limit)?;
     let rows = state
         .store
         .scoped(auth.tenant)
         .list_intakes(&IntakeFilter {
-            status: one_of("status", q.status, &STATUSES)?,
-            urgency: one_of("urgency", q.urgency, &URGENCIES)?,
+            status: super::paging::one_of("status", q.status, &STATUSES)?,
+            urgency: super::paging::one_of("urgency", q.urgency, &URGENCIES)?,
             practice_area: q.practice_area,
             from: q.from,
             to: q.to,
@@ -124,9 +111,7 @@ pub async fn list_intakes(
             limit,
         })
         .await?;
-    let next_before = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten();
+    let next_before = super::paging::next_before(&rows, limit, |r| r.id);
     Ok(Json(IntakeList {
         intakes: rows.into_iter().map(IntakeOut::from).collect(),
         next_before,
@@ -213,7 +198,8 @@ pub async fn correct_intake(
         field["confidence"] = serde_json::json!(1.0);
         field["flagged"] = serde_json::json!(false);
     }
-    let status = one_of("status", req.status.clone(), &STATUSES)?.unwrap_or(row.status.clone());
+    let status = super::paging::one_of("status", req.status.clone(), &STATUSES)?
+        .unwrap_or(row.status.clone());
     if let Some(s) = &req.status {
         doc["status"] = serde_json::json!(s);
     }

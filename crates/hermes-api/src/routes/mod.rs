@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod intakes;
 pub mod me;
 pub mod notifications;
+pub mod paging;
 pub mod parties;
 pub mod question_sets;
 pub mod scheduling;

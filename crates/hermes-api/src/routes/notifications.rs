@@ -88,10 +88,7 @@ pub async fn list_notifications(
     State(state): State<AppState>,
     Query(q): Query<NotificationQuery>,
 ) -> ApiResult<Json<NotificationList>> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be 1 to 200".into()));
-    }
+    let limit = super::paging::limit(q.limit)?;
     let status = q
         .status
         .map(|s| {
@@ -109,9 +106,7 @@ pub async fn list_notifications(
             limit,
         })
         .await?;
-    let next_before = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten();
+    let next_before = super::paging::next_before(&rows, limit, |r| r.id);
     Ok(Json(NotificationList {
         notifications: rows.into_iter().map(NotificationOut::from).collect(),
         next_before,

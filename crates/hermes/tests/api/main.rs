@@ -14,6 +14,7 @@ mod hygiene;
 mod intake;
 mod llm;
 mod notify;
+mod phone;
 mod ratelimit;
 mod rbac;
 mod scheduling;

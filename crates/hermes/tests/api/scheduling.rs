@@ -30,11 +30,16 @@ pub struct Calendar {
 }
 
 pub async fn calendar(app: &TestApp, firm: &Firm) -> Calendar {
+    calendar_for(app, firm, "family").await
+}
+
+/// [`calendar`] for another practice area.
+pub async fn calendar_for(app: &TestApp, firm: &Firm, area: &str) -> Calendar {
     let admin = app.admin(firm).await;
     set_areas(
         app,
         &admin.access,
-        json!([{"key": "family", "consultation_minutes": 30, "free_consultation": true}]),
+        json!([{"key": area, "consultation_minutes": 30, "free_consultation": true}]),
     )
     .await;
     let attorney = create_attorney(
@@ -43,7 +48,7 @@ pub async fn calendar(app: &TestApp, firm: &Firm) -> Calendar {
         json!({
             "name": "Maria Lopez",
             "email": format!("maria@{}.example", firm.slug),
-            "practice_areas": ["family"],
+            "practice_areas": [area],
             "availability": all_week("00:00", "23:30"),
             "buffer_minutes": 15,
             "min_notice_minutes": 0,

@@ -1,0 +1,84 @@
+//! The browser test phone's page: sign in with the dashboard's account and
+//! talk to the firm's agent over [`crate::voice::browser`]'s WebSocket.
+//!
+//! A handful of static files embedded in the binary (no CDN, nothing
+//! fetched at run time), plain HTML and JavaScript with no build step: the
+//! page is small enough that a framework would be most of it. The
+//! dashboard (a later issue) links to it. Served under a CSP that allows
+//! scripts from this origin only (no inline scripts) and the microphone.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::state::AppState;
+
+/// Path, content type, body.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../assets/phone/index.html"),
+    ),
+    (
+        "phone.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/phone/phone.js"),
+    ),
+    (
+        "capture.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/phone/capture.js"),
+    ),
+    (
+        "phone.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/phone/phone.css"),
+    ),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/phone", get(|| async { asset("index.html") }))
+        .route("/phone/", get(|| async { asset("index.html") }))
+        .route(
+            "/phone/{file}",
+            get(|Path(file): Path<String>| async move { asset(&file) }),
+        )
+}
+
+fn asset(file: &str) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, kind, body)) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+                // Small, and changed with every release: always revalidate.
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => crate::error::ApiError::NotFound("no such file").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_the_page_loads_is_served() {
+        let page = ASSETS[0].2;
+        let script = ASSETS[1].2;
+        for (name, _, _) in &ASSETS[1..] {
+            assert!(
+                page.contains(&format!("/phone/{name}"))
+                    || script.contains(&format!("/phone/{name}")),
+                "{name} is served but nothing loads it"
+            );
+        }
+        assert_eq!(asset("nope.js").status(), StatusCode::NOT_FOUND);
+    }
+}
