@@ -9,6 +9,9 @@
 //!   127.0.0.1:0 (replies, delays, errors, hangs, dropped connections), for
 //!   the language-model client's tests and end-to-end tests of the agent.
 //! - [`notify`]: a validating Twilio mock (Prism) and a real SMTP server.
+//! - [`voice`]: fast speech engines that really listen (pilot tones).
+//! - [`fake_speech`]: Deepgram, OpenAI audio and ElevenLabs fakes that
+//!   listen for those pilot tones and speak tones, with failures on demand.
 //!
 //! PostgreSQL and Redis are expected on this machine kind. When one is
 //! missing, tests that need it are skipped, except under CI (`CI` set) or
@@ -17,6 +20,7 @@
 //! PostgreSQL half must not pass.
 
 pub mod fake_llm;
+pub mod fake_speech;
 pub mod notify;
 pub mod voice;
 

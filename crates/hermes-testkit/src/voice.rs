@@ -58,6 +58,11 @@ impl PilotStt {
         }
     }
 
+    /// Line `i` of the script.
+    pub fn line(&self, i: usize) -> &str {
+        &self.lines[i]
+    }
+
     /// The line heard in 16 kHz audio, if any.
     pub fn hear(&self, audio: &[i16]) -> Option<usize> {
         if audio.len() < 1600 {
@@ -92,6 +97,17 @@ impl SpeechToText for PilotStt {
     }
 }
 
+/// A sentence "spoken" as `ms_per_word` of 440 Hz per word at `rate`:
+/// what the tone engines (and the fake cloud synthesisers) say.
+pub fn tone(sentence: &str, ms_per_word: u32, rate: u32) -> Vec<i16> {
+    let words = sentence.split_whitespace().count().max(1) as u64;
+    let n = (u64::from(rate) * u64::from(ms_per_word) * words / 1000) as usize;
+    let w = 2.0 * std::f32::consts::PI * 440.0 / rate as f32;
+    (0..n)
+        .map(|k| ((w * k as f32).sin() * 0.3 * 32767.0) as i16)
+        .collect()
+}
+
 /// Speaks by tone: `ms_per_word` of 440 Hz per word, at 16 kHz.
 pub struct ToneTts {
     pub ms_per_word: u32,
@@ -108,12 +124,7 @@ impl TextToSpeech for ToneTts {
     }
 
     async fn synthesize(&self, sentence: &str) -> Result<Vec<i16>, SpeechError> {
-        let words = sentence.split_whitespace().count().max(1) as u32;
-        let n = (16 * self.ms_per_word * words) as usize;
-        let w = 2.0 * std::f32::consts::PI * 440.0 / 16_000.0;
-        Ok((0..n)
-            .map(|k| ((w * k as f32).sin() * 0.3 * 32767.0) as i16)
-            .collect())
+        Ok(tone(sentence, self.ms_per_word, 16_000))
     }
 }
 

@@ -92,6 +92,39 @@ impl Resampler {
     }
 }
 
+impl Resampler {
+    /// Output samples of filter delay at the start of a stream (silence
+    /// before the first converted sample; [`convert`] removes it).
+    pub fn delay(&self) -> usize {
+        self.inner.as_ref().map_or(0, |i| i.output_delay())
+    }
+
+    /// Ends a stream (a sentence arriving in pieces): what is still
+    /// buffered comes out, with silence pushed behind it, so the stream's
+    /// output is [`Resampler::delay`] plus the input's length at the new
+    /// rate. Start a new `Resampler` for the next stream.
+    pub fn flush(&mut self) -> Vec<i16> {
+        let Some(inner) = self.inner.as_ref() else {
+            return Vec::new();
+        };
+        let chunk = inner.input_frames_next();
+        let owed = (self.pending.len() as u64 * u64::from(self.to)).div_ceil(u64::from(self.from))
+            as usize
+            + inner.output_delay();
+        let mut out = Vec::new();
+        // Bounded: each round consumes a whole chunk and gives its output.
+        while out.len() < owed {
+            let more = self.process(&vec![0; chunk]);
+            if more.is_empty() {
+                break;
+            }
+            out.extend(more);
+        }
+        out.truncate(owed);
+        out
+    }
+}
+
 /// Converts a whole clip (an utterance for the recogniser, a synthesised
 /// sentence for the line) in one go: the resampler's delay is removed and
 /// its tail flushed, so the output is aligned and as long as the input

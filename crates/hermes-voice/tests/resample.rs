@@ -87,3 +87,27 @@ fn whole_clips_keep_their_length_and_alignment() {
     let up = convert(8_000, 16_000, &vec![1000; 1_000]).unwrap();
     assert!((up.len() as i64 - 2_000).abs() <= 1);
 }
+
+#[test]
+fn a_stream_in_odd_pieces_ends_as_the_whole_clip_would() {
+    // A synthesiser's pieces are any size; flushed at the end, the stream
+    // is the whole clip's conversion behind the filter's delay.
+    let clip = tone(16_000, 440.0, 0.73, 0.5);
+    for to in [8_000, 16_000, 24_000] {
+        let mut r = Resampler::new(16_000, to).unwrap();
+        let mut out = Vec::new();
+        let mut rest = clip.as_slice();
+        for size in [1, 333, 7, 4_000, 999].iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, tail) = rest.split_at((*size).min(rest.len()));
+            out.extend(r.process(piece));
+            rest = tail;
+        }
+        out.extend(r.flush());
+        let whole = convert(16_000, to, &clip).unwrap();
+        assert_eq!(out.len(), r.delay() + whole.len(), "16000->{to}");
+        assert_eq!(&out[r.delay()..], &whole[..], "16000->{to}");
+    }
+}

@@ -16,6 +16,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod cloud;
+
+pub use cloud::{ApiKey, DeepgramSpeech, ElevenLabsSpeech, OpenAiSpeech};
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use hermes_auth::PasswordParams;
@@ -45,6 +49,10 @@ const TEXT_KEYS: &[&str] = &[
     "notify.smtp.password",
     "notify.smtp.from",
     "voice.public_url",
+    "voice.openai.api_key",
+    "voice.deepgram.api_key",
+    "voice.elevenlabs.api_key",
+    "voice.elevenlabs.voice_id",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -335,6 +343,17 @@ pub struct VoiceSettings {
     pub stt_threads: usize,
     /// Hours between sweeps that delete recordings past retention.
     pub retention_sweep_minutes: u64,
+    /// How long a firm's chosen recogniser gets before the local one
+    /// answers instead.
+    pub stt_fallback_ms: u64,
+    /// How long a firm's chosen synthesiser gets to its first audio
+    /// before the local one speaks instead.
+    pub tts_fallback_ms: u64,
+    /// Cloud providers offered to firms as engines by these names (see
+    /// `config/cloud.rs`).
+    pub openai: Option<OpenAiSpeech>,
+    pub deepgram: Option<DeepgramSpeech>,
+    pub elevenlabs: Option<ElevenLabsSpeech>,
 }
 
 impl Default for VoiceSettings {
@@ -347,10 +366,15 @@ impl Default for VoiceSettings {
             hangover_ms: 640,
             unfinished_hangover_ms: 1500,
             barge_in_ms: 192,
-            filler_after_ms: 1500,
+            filler_after_ms: 1200,
             silence_timeout_ms: 8000,
             stt_threads: 2,
             retention_sweep_minutes: 60,
+            stt_fallback_ms: 3000,
+            tts_fallback_ms: 1500,
+            openai: None,
+            deepgram: None,
+            elevenlabs: None,
         }
     }
 }
@@ -367,7 +391,18 @@ impl VoiceSettings {
             public_url: self.public_url.clone(),
             twilio_api_base: self.twilio_api_base.clone(),
             session,
+            stt_fallback_after: Duration::from_millis(self.stt_fallback_ms),
+            tts_fallback_after: Duration::from_millis(self.tts_fallback_ms),
             ..Default::default()
+        }
+    }
+
+    /// The cloud providers configured on this node.
+    pub fn cloud(&self) -> cloud::Providers<'_> {
+        cloud::Providers {
+            openai: self.openai.as_ref(),
+            deepgram: self.deepgram.as_ref(),
+            elevenlabs: self.elevenlabs.as_ref(),
         }
     }
 }
@@ -622,7 +657,10 @@ impl Settings {
                 }
             }
         }
-        let positive: [(&str, u64); 16] = [
+        self.voice.cloud().validate()?;
+        let positive: [(&str, u64); 18] = [
+            ("voice.stt_fallback_ms", self.voice.stt_fallback_ms),
+            ("voice.tts_fallback_ms", self.voice.tts_fallback_ms),
             ("notify.poll_ms", self.notify.poll_ms),
             ("notify.max_attempts", self.notify.max_attempts.into()),
             ("notify.retry_base_ms", self.notify.retry_base_ms),
@@ -970,6 +1008,60 @@ mod tests {
         assert!(e.to_string().contains("notify.twilio.account_sid"), "{e}");
         let e = load_with(None, &[("HERMES_NOTIFY__MAX_ATTEMPTS", "0")]).unwrap_err();
         assert!(e.to_string().contains("notify.max_attempts"), "{e}");
+    }
+
+    #[test]
+    fn cloud_speech_providers_take_their_keys_from_the_environment_and_hide_them() {
+        let s = load_with(
+            Some("[voice.deepgram]\nmodel = \"nova-3\"\n[voice.elevenlabs]\nvoice_id = \"JBFqnCBsd6RMkjVDRZzb\"\n"),
+            &[
+                ("HERMES_VOICE__DEEPGRAM__API_KEY", "0123456789"),
+                ("HERMES_VOICE__ELEVENLABS__API_KEY", "xi-secret-key"),
+                ("HERMES_VOICE__OPENAI__API_KEY", "sk-secret-key"),
+            ],
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["0123456789", "xi-secret-key", "sk-secret-key"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let openai = s.voice.openai.as_ref().unwrap();
+        assert_eq!(openai.base_url, "https://api.openai.com/v1");
+        // A numeric-looking key stays text.
+        assert_eq!(
+            s.voice.deepgram.as_ref().unwrap().api_key,
+            ApiKey::from("0123456789")
+        );
+        let (stt, tts) = s.voice.cloud().engines().unwrap();
+        let mut names: Vec<&str> = stt.iter().map(|e| e.name()).collect();
+        names.extend(tts.iter().map(|e| e.name()));
+        assert_eq!(names, ["openai", "deepgram", "openai", "elevenlabs"]);
+
+        // A provider without its key, or ElevenLabs without a voice, is
+        // refused by name.
+        let e = load_with(Some("[voice.deepgram]\nmodel = \"nova-3\"\n"), &[]).unwrap_err();
+        assert!(
+            e.to_string().contains("voice.deepgram.api_key")
+                && e.to_string().contains("HERMES_VOICE__DEEPGRAM__API_KEY"),
+            "{e}"
+        );
+        let e = load_with(None, &[("HERMES_VOICE__ELEVENLABS__API_KEY", "k")]).unwrap_err();
+        assert!(e.to_string().contains("voice.elevenlabs.voice_id"), "{e}");
+        let e = load_with(
+            Some("[voice.openai]\nbase_url = \"ftp://x\"\napi_key = \"k\"\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("voice.openai"), "{e}");
+        let e = load_with(
+            Some("[voice.elevenlabs]\napi_key = \"k\"\nvoice_id = \"v\"\nsample_rate = 44100\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("voice.elevenlabs.sample_rate"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -123,7 +123,13 @@ impl Application {
             hermes_auth::SecretBox::open_or_create(&settings.secrets_file())
                 .context("loading the data-at-rest keys")?,
         )
-        .with_voice(hermes_api::voice::Voice::new(settings.voice.voice_config()));
+        .with_voice({
+            // The cloud providers need no loading: known at once, and
+            // added to the local engines when those have loaded.
+            let (stt, tts) = settings.voice.cloud().engines()?;
+            hermes_api::voice::Voice::new(settings.voice.voice_config())
+                .with_extra_engines(stt, tts)
+        });
         if settings.voice.local_engines {
             let voice = state.voice.clone();
             let dir = settings.agent.models_dir.clone();

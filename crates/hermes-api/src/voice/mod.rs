@@ -9,6 +9,7 @@
 //! message. A caller is never met with an error tone.
 
 pub mod browser;
+pub mod cloud;
 pub mod local;
 pub mod record;
 pub mod session;
@@ -45,6 +46,15 @@ pub struct Voice {
     engines: Arc<OnceLock<Arc<Engines>>>,
     ready: Arc<tokio::sync::Notify>,
     pub config: Arc<VoiceConfig>,
+    /// Engines known from the start (the cloud providers, which need no
+    /// loading): added to whatever [`Voice::set_engines`] installs.
+    extra: Arc<ExtraEngines>,
+}
+
+#[derive(Default)]
+struct ExtraEngines {
+    stt: Vec<Arc<dyn SpeechToText>>,
+    tts: Vec<Arc<dyn TextToSpeech>>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +70,12 @@ pub struct VoiceConfig {
     pub engine_wait: Duration,
     /// Recordings are kept this long unless the firm says otherwise.
     pub default_retention_days: u32,
+    /// How long a firm's recogniser gets before the node's default
+    /// answers instead.
+    pub stt_fallback_after: Duration,
+    /// How long a firm's synthesiser gets to its first audio before the
+    /// node's default speaks instead.
+    pub tts_fallback_after: Duration,
 }
 
 impl Default for VoiceConfig {
@@ -70,6 +86,8 @@ impl Default for VoiceConfig {
             session: SessionConfig::default(),
             engine_wait: Duration::from_secs(20),
             default_retention_days: 90,
+            stt_fallback_after: Duration::from_secs(3),
+            tts_fallback_after: Duration::from_millis(1500),
         }
     }
 }
@@ -86,11 +104,36 @@ impl Voice {
             engines: Arc::new(OnceLock::new()),
             ready: Arc::new(tokio::sync::Notify::new()),
             config: Arc::new(config),
+            extra: Arc::default(),
         }
     }
 
-    /// Installs the engines (once, when they have loaded).
-    pub fn set_engines(&self, engines: Engines) {
+    /// Adds engines that need no loading (the cloud providers), by their
+    /// names; [`Voice::set_engines`] adds them to the loaded ones.
+    pub fn with_extra_engines(
+        mut self,
+        stt: Vec<Arc<dyn SpeechToText>>,
+        tts: Vec<Arc<dyn TextToSpeech>>,
+    ) -> Self {
+        self.extra = Arc::new(ExtraEngines { stt, tts });
+        self
+    }
+
+    /// Installs the engines (once, when they have loaded), with the extra
+    /// ones beside them (a loaded engine keeps its name).
+    pub fn set_engines(&self, mut engines: Engines) {
+        for e in &self.extra.stt {
+            engines
+                .stt
+                .entry(e.name().to_owned())
+                .or_insert_with(|| e.clone());
+        }
+        for e in &self.extra.tts {
+            engines
+                .tts
+                .entry(e.name().to_owned())
+                .or_insert_with(|| e.clone());
+        }
         if self.engines.set(Arc::new(engines)).is_ok() {
             self.ready.notify_waiters();
         }
@@ -98,6 +141,25 @@ impl Voice {
 
     pub fn engines(&self) -> Option<Arc<Engines>> {
         self.engines.get().cloned()
+    }
+
+    /// The recognisers this node has, by name (before the engines have
+    /// loaded: the default, `local`, and the extra ones).
+    pub fn stt_names(&self) -> Vec<String> {
+        let engines = self.engines();
+        names(
+            engines.as_ref().map(|e| e.stt.keys()),
+            self.extra.stt.iter().map(|e| e.name()),
+        )
+    }
+
+    /// The synthesisers this node has, by name (as [`Voice::stt_names`]).
+    pub fn tts_names(&self) -> Vec<String> {
+        let engines = self.engines();
+        names(
+            engines.as_ref().map(|e| e.tts.keys()),
+            self.extra.tts.iter().map(|e| e.name()),
+        )
     }
 
     /// The engines, waiting up to `engine_wait` for them to load.
@@ -122,19 +184,19 @@ impl Voice {
         let default_stt = pick_stt(&engines.default_stt).expect("the default STT is registered");
         let default_tts = pick_tts(&engines.default_tts).expect("the default TTS is registered");
         let stt: Arc<dyn SpeechToText> = match choice.stt.as_deref().and_then(pick_stt) {
-            Some(s) if s.name() != default_stt.name() => Arc::new(speech::Fallback {
-                first: s,
-                second: default_stt,
-                timeout: Duration::from_secs(3),
-            }),
+            Some(s) if s.name() != default_stt.name() => Arc::new(speech::Fallback::new(
+                s,
+                default_stt,
+                self.config.stt_fallback_after,
+            )),
             _ => default_stt,
         };
         let tts: Arc<dyn TextToSpeech> = match choice.tts.as_deref().and_then(pick_tts) {
-            Some(t) if t.name() != default_tts.name() => Arc::new(speech::Fallback {
-                first: t,
-                second: default_tts,
-                timeout: Duration::from_secs(2),
-            }),
+            Some(t) if t.name() != default_tts.name() => Arc::new(speech::Fallback::new(
+                t,
+                default_tts,
+                self.config.tts_fallback_after,
+            )),
             _ => default_tts,
         };
         CallEngines {
@@ -144,6 +206,22 @@ impl Voice {
             config: Arc::new(self.config.session.clone()),
         }
     }
+}
+
+fn names<'a>(
+    loaded: Option<impl Iterator<Item = &'a String>>,
+    extra: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut all: Vec<String> = match loaded {
+        Some(loaded) => loaded.cloned().collect(),
+        None => std::iter::once("local")
+            .chain(extra)
+            .map(str::to_owned)
+            .collect(),
+    };
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// The provider-facing routes (webhooks and media streams). They sit

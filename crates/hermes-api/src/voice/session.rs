@@ -107,7 +107,8 @@ pub struct SessionConfig {
     /// Silence after the agent finished that counts as the caller saying
     /// nothing (the agent asks "are you still there?").
     pub silence_timeout: Duration,
-    /// Waiting longer than this after the caller's turn plays a filler.
+    /// Waiting longer than this after the caller's turn (for the
+    /// transcript, the agent or the first audio) plays a filler.
     pub filler_after: Duration,
     /// The longest a transcript may take before the caller is asked to
     /// repeat.
@@ -134,7 +135,9 @@ impl Default for SessionConfig {
             barge_in_ms: 192,
             speech_threshold: 0.5,
             silence_timeout: Duration::from_secs(8),
-            filler_after: Duration::from_millis(1500),
+            // With the 640 ms hangover: a sound within about two seconds
+            // of the caller's last word, however slow a provider is.
+            filler_after: Duration::from_millis(1200),
             stt_timeout: Duration::from_secs(6),
             speculate_after_ms: 288,
             dtmf_pause_ms: 2500,
@@ -236,8 +239,91 @@ struct Thinker {
     engine: Engine,
     intake_id: Uuid,
     version: i64,
-    /// "One moment." at the call's rate, made once.
-    filler: Option<Arc<[i16]>>,
+    /// "One moment." at the call's rate, made once at the start.
+    filler: Filler,
+}
+
+/// "One moment.", for a turn that keeps the caller waiting: made when the
+/// call starts (so a slow synthesiser cannot delay it when it is needed)
+/// and played at most once per turn, when the turn's `filler_after` passes
+/// with nothing said yet, whatever is slow — recognition, the agent, or
+/// the synthesiser's first audio. The caller never sits in more than
+/// about two seconds of silence (the turn's hangover plus `filler_after`).
+#[derive(Clone)]
+struct Filler {
+    audio: Arc<std::sync::OnceLock<Arc<[i16]>>>,
+    out: mpsc::Sender<ThinkOut>,
+    generation: Arc<AtomicU64>,
+}
+
+impl Filler {
+    fn start(
+        tts: Arc<dyn TextToSpeech>,
+        rate: u32,
+        out: mpsc::Sender<ThinkOut>,
+        generation: Arc<AtomicU64>,
+    ) -> Self {
+        let audio: Arc<std::sync::OnceLock<Arc<[i16]>>> = Arc::default();
+        let made = audio.clone();
+        tokio::spawn(async move {
+            match line_audio(&*tts, FILLER, rate).await {
+                Ok(a) => {
+                    let _ = made.set(a.into());
+                }
+                Err(e) => tracing::warn!(error = %e, "could not synthesise the filler"),
+            }
+        });
+        Filler {
+            audio,
+            out,
+            generation,
+        }
+    }
+
+    async fn play(&self, turn: u32) {
+        let Some(audio) = self.audio.get() else {
+            tracing::debug!("the filler is not ready yet");
+            return;
+        };
+        let generation = self.generation.load(Ordering::SeqCst);
+        let _ = self
+            .out
+            .send(ThinkOut::Audio {
+                generation,
+                turn,
+                samples: audio.to_vec(),
+            })
+            .await;
+    }
+
+    /// Runs `job`; if `at` passes first and no filler has played this
+    /// turn (`played`), plays it while the job goes on.
+    async fn cover<F: Future>(
+        &self,
+        job: F,
+        at: Option<Instant>,
+        turn: u32,
+        played: &mut bool,
+    ) -> F::Output {
+        let Some(at) = at.filter(|_| !*played) else {
+            return job.await;
+        };
+        let mut job = std::pin::pin!(job);
+        tokio::select! {
+            r = &mut job => r,
+            _ = tokio::time::sleep_until(at.into()) => {
+                *played = true;
+                self.play(turn).await;
+                job.await
+            }
+        }
+    }
+}
+
+/// A whole line's audio at the line's rate.
+async fn line_audio(tts: &dyn TextToSpeech, line: &str, rate: u32) -> Result<Vec<i16>, String> {
+    let audio = tts.synthesize(line).await.map_err(|e| e.to_string())?;
+    hermes_voice::resample::convert(tts.sample_rate(), rate, &audio).map_err(|e| e.to_string())
 }
 
 const FILLER: &str = "One moment.";
@@ -267,6 +353,12 @@ impl Thinker {
                     .details(serde_json::json!({"channel": "voice", "call": spec.call_id})),
             )
             .await?;
+        let filler = Filler::start(
+            engines.tts.clone(),
+            spec.rate,
+            out.clone(),
+            generation.clone(),
+        );
         Ok(Thinker {
             state,
             spec,
@@ -276,7 +368,7 @@ impl Thinker {
             engine,
             intake_id,
             version: 0,
-            filler: None,
+            filler,
         })
     }
 
@@ -360,7 +452,7 @@ impl Thinker {
     }
 
     /// The caller's words: the early transcript when one was made of this
-    /// audio, else a fresh one; a filler plays if this takes long.
+    /// audio, else a fresh one; the filler plays if this takes long.
     async fn recognise(
         &mut self,
         ended: Instant,
@@ -375,15 +467,11 @@ impl Thinker {
         };
         let deadline = ended + self.engines.config.stt_timeout;
         let filler_at = ended + self.engines.config.filler_after;
-        let mut job = std::pin::pin!(tokio::time::timeout_at(deadline.into(), job));
-        let result = tokio::select! {
-            r = &mut job => r,
-            _ = tokio::time::sleep_until(filler_at.into()) => {
-                timing.filler = true;
-                self.play_filler(timing.turn).await;
-                job.await
-            }
-        };
+        let job = tokio::time::timeout_at(deadline.into(), job);
+        let result = self
+            .filler
+            .cover(job, Some(filler_at), timing.turn, &mut timing.filler)
+            .await;
         timing.transcript_ms = Some(ended.elapsed().as_millis() as u64);
         match result {
             Ok(Ok(text)) => Some(text),
@@ -398,34 +486,75 @@ impl Thinker {
         }
     }
 
-    async fn play_filler(&mut self, turn: u32) {
-        if self.filler.is_none() {
-            match self.synthesize(FILLER).await {
-                Ok(a) => self.filler = Some(a.into()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not synthesise the filler");
-                    return;
+    /// Speaks one sentence as its audio comes, resampled to the line's
+    /// rate and sent on piece by piece; stops (dropping the synthesis) when
+    /// the caller interrupts. `first` runs when the first audio goes out;
+    /// the filler covers a slow start. Returns whether anything was sent.
+    async fn speak(
+        &self,
+        sentence: &str,
+        generation: u64,
+        turn: u32,
+        filler_at: Option<Instant>,
+        played: &mut bool,
+        mut first: impl FnMut(),
+    ) -> Result<bool, String> {
+        let tts = self.engines.tts.clone();
+        let mut resample =
+            hermes_voice::resample::Resampler::new(tts.sample_rate(), self.spec.rate)
+                .map_err(|e| e.to_string())?;
+        // A few pieces in flight: the engine runs a little ahead of the
+        // line, never far (an interruption drops what is queued).
+        let (tx, mut rx) = mpsc::channel::<Vec<i16>>(8);
+        let mut job = std::pin::pin!(tts.synthesize_streaming(sentence, tx));
+        let mut result = None;
+        let mut sent = false;
+        loop {
+            let filler_due = filler_at.filter(|_| !sent && !*played);
+            let piece = tokio::select! {
+                piece = rx.recv() => piece,
+                r = &mut job, if result.is_none() => {
+                    result = Some(r);
+                    continue;
                 }
+                _ = tokio::time::sleep_until(filler_due.unwrap_or_else(Instant::now).into()), if filler_due.is_some() => {
+                    *played = true;
+                    self.filler.play(turn).await;
+                    continue;
+                }
+            };
+            // The channel closes when the engine is done: the resampler's
+            // tail is the sentence's last audio.
+            let (samples, last) = match piece {
+                Some(piece) => (resample.process(&piece), false),
+                None => (resample.flush(), true),
+            };
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return Ok(sent);
+            }
+            if !samples.is_empty() {
+                if !sent {
+                    first();
+                }
+                sent = true;
+                let _ = self
+                    .out
+                    .send(ThinkOut::Audio {
+                        generation,
+                        turn,
+                        samples,
+                    })
+                    .await;
+            }
+            if last {
+                break;
             }
         }
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(f) = &self.filler {
-            let _ = self
-                .out
-                .send(ThinkOut::Audio {
-                    generation,
-                    turn,
-                    samples: f.to_vec(),
-                })
-                .await;
+        match result {
+            Some(r) => r.map_err(|e| e.to_string())?,
+            None => job.await.map_err(|e| e.to_string())?,
         }
-    }
-
-    async fn synthesize(&self, sentence: &str) -> Result<Vec<i16>, String> {
-        let tts = &self.engines.tts;
-        let audio = tts.synthesize(sentence).await.map_err(|e| e.to_string())?;
-        hermes_voice::resample::convert(tts.sample_rate(), self.spec.rate, &audio)
-            .map_err(|e| e.to_string())
+        Ok(sent)
     }
 
     /// Says a line that is not the agent's (the pipeline's own apology).
@@ -438,16 +567,16 @@ impl Thinker {
                 text: line.to_owned(),
             })
             .await;
-        if let Ok(samples) = self.synthesize(line).await {
-            let _ = self
-                .out
-                .send(ThinkOut::Audio {
-                    generation,
-                    turn,
-                    samples,
-                })
-                .await;
-            let _ = self.out.send(ThinkOut::Said { generation, turn }).await;
+        let mut played = true;
+        match self
+            .speak(line, generation, turn, None, &mut played, || {})
+            .await
+        {
+            Ok(true) => {
+                let _ = self.out.send(ThinkOut::Said { generation, turn }).await;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "speech synthesis failed"),
         }
     }
 
@@ -461,16 +590,25 @@ impl Thinker {
     ) {
         let generation = self.generation.load(Ordering::SeqCst);
         let consent_before = self.engine.intake.recording_consent;
-        let result = drive(
-            &self.state,
-            self.spec.tenant,
-            self.intake_id,
-            &mut self.engine,
-            event,
-            self.version,
-        )
-        .await;
         let mut timing = timing;
+        let filler_at = ended.map(|e| e + self.engines.config.filler_after);
+        let mut played = timing.as_ref().is_some_and(|t| t.filler);
+        let filler = self.filler.clone();
+        let result = filler
+            .cover(
+                drive(
+                    &self.state,
+                    self.spec.tenant,
+                    self.intake_id,
+                    &mut self.engine,
+                    event,
+                    self.version,
+                ),
+                filler_at,
+                turn,
+                &mut played,
+            )
+            .await;
         if let (Some(t), Some(ended)) = (timing.as_mut(), ended) {
             t.reply_ms = Some(ended.elapsed().as_millis() as u64);
         }
@@ -495,7 +633,7 @@ impl Thinker {
         {
             let _ = self.out.send(ThinkOut::Recording(on)).await;
         }
-        let mut first = true;
+        let mut first_audio: Option<u64> = None;
         'replies: for reply in replies {
             let _ = self
                 .out
@@ -511,29 +649,21 @@ impl Thinker {
                     // The caller interrupted: the rest is not said.
                     break 'replies;
                 }
-                match self.synthesize(sentence).await {
-                    Ok(samples) => {
-                        if first {
-                            first = false;
-                            if let (Some(t), Some(ended)) = (timing.as_mut(), ended) {
-                                t.first_audio_ms = Some(ended.elapsed().as_millis() as u64);
-                                let _ = self.out.send(ThinkOut::Timing(t.clone())).await;
-                            }
+                let spoken = self
+                    .speak(sentence, generation, turn, filler_at, &mut played, || {
+                        if first_audio.is_none() {
+                            first_audio = ended.map(|e| e.elapsed().as_millis() as u64);
                         }
-                        let _ = self
-                            .out
-                            .send(ThinkOut::Audio {
-                                generation,
-                                turn,
-                                samples,
-                            })
-                            .await;
-                    }
-                    Err(e) => tracing::error!(error = %e, "speech synthesis failed"),
+                    })
+                    .await;
+                if let Err(e) = spoken {
+                    tracing::error!(error = %e, "speech synthesis failed");
                 }
             }
         }
-        if first && let Some(t) = timing {
+        if let Some(mut t) = timing {
+            t.first_audio_ms = first_audio;
+            t.filler = played;
             let _ = self.out.send(ThinkOut::Timing(t)).await;
         }
         let _ = self.out.send(ThinkOut::Said { generation, turn }).await;

@@ -243,26 +243,19 @@ pub async fn put_telephony(
     if !(1..=3650).contains(&req.retention_days) {
         return Err(ParseError::new("retention_days", "must be 1 to 3650").into());
     }
-    if let Some(engines) = state.voice.engines() {
-        for (field, name, known) in [
-            (
-                "speech.stt",
-                &req.speech.stt,
-                engines
-                    .stt
-                    .contains_key(req.speech.stt.as_deref().unwrap_or("")),
-            ),
-            (
-                "speech.tts",
-                &req.speech.tts,
-                engines
-                    .tts
-                    .contains_key(req.speech.tts.as_deref().unwrap_or("")),
-            ),
-        ] {
-            if name.is_some() && !known {
-                return Err(ParseError::new(field, "is not an engine this server runs").into());
-            }
+    // A name this node does not run would leave the firm's calls on the
+    // default without anyone noticing: refused, naming the field.
+    for (field, name, known) in [
+        ("speech.stt", &req.speech.stt, state.voice.stt_names()),
+        ("speech.tts", &req.speech.tts, state.voice.tts_names()),
+    ] {
+        if let Some(name) = name
+            && !known.contains(name)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "{field}: this server has no speech engine by that name (it has: {})",
+                known.join(", ")
+            )));
         }
     }
     let settings = Telephony {

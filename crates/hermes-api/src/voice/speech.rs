@@ -5,17 +5,20 @@
 //! - [`SpeechToText`]: a finished (or paused) utterance → text.
 //! - [`TextToSpeech`]: one sentence → audio. Replies are synthesised
 //!   sentence by sentence, so the first sentence plays while the next is
-//!   made.
+//!   made; an engine that streams (the cloud ones) passes each piece on as
+//!   it arrives ([`TextToSpeech::synthesize_streaming`]), so the caller
+//!   hears the start of a sentence before its end is made.
 //! - [`VadService`]: voice activity, batched across every call on the node
 //!   (one inference for many calls' frames is far cheaper than one per
 //!   call), with a cheap energy gate in front.
 //!
 //! [`Fallback`] puts a second engine behind a first one (a cloud engine
 //! with the local one behind it): an error or a timeout of the first is
-//! answered by the second, and the call never waits on a dead provider.
+//! answered by the second, and the call never waits on a dead provider
+//! twice (after a failure the first engine rests for a while).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -35,6 +38,12 @@ impl SpeechError {
             message: message.to_string(),
         }
     }
+
+    pub fn timeout(provider: &str) -> Self {
+        SpeechError::Timeout {
+            provider: provider.to_owned(),
+        }
+    }
 }
 
 /// Recognises speech. Audio is 16 kHz mono 16-bit PCM.
@@ -45,19 +54,124 @@ pub trait SpeechToText: Send + Sync {
 }
 
 /// Speaks one sentence; mono 16-bit PCM at [`TextToSpeech::sample_rate`].
+///
+/// An engine implements `synthesize`, `synthesize_streaming`, or both:
+/// each has a default in terms of the other (a whole-sentence engine
+/// streams its sentence as one piece; a streaming one is collected with
+/// [`collect`]).
 #[async_trait]
 pub trait TextToSpeech: Send + Sync {
     fn name(&self) -> &str;
     fn sample_rate(&self) -> u32;
-    async fn synthesize(&self, sentence: &str) -> Result<Vec<i16>, SpeechError>;
+
+    async fn synthesize(&self, sentence: &str) -> Result<Vec<i16>, SpeechError> {
+        collect(self, sentence).await
+    }
+
+    /// Sends the sentence's audio to `out` piece by piece, as it is made;
+    /// `out` closes when this returns. A receiver that went away is not an
+    /// error (the caller interrupted): the engine just stops.
+    async fn synthesize_streaming(
+        &self,
+        sentence: &str,
+        out: mpsc::Sender<Vec<i16>>,
+    ) -> Result<(), SpeechError> {
+        let audio = self.synthesize(sentence).await?;
+        let _ = out.send(audio).await;
+        Ok(())
+    }
+}
+
+/// A streaming engine's sentence, whole.
+pub async fn collect<T: TextToSpeech + ?Sized>(
+    tts: &T,
+    sentence: &str,
+) -> Result<Vec<i16>, SpeechError> {
+    Ok(pieces(tts, sentence).await?.concat())
+}
+
+/// A sentence's audio in the pieces the engine streamed it in.
+pub async fn pieces<T: TextToSpeech + ?Sized>(
+    tts: &T,
+    sentence: &str,
+) -> Result<Vec<Vec<i16>>, SpeechError> {
+    // Sixteen pieces in flight: the engine may run a little ahead of us.
+    let (tx, mut rx) = mpsc::channel(16);
+    let gather = async {
+        let mut all = Vec::new();
+        while let Some(piece) = rx.recv().await {
+            all.push(piece);
+        }
+        all
+    };
+    let (done, all) = tokio::join!(tts.synthesize_streaming(sentence, tx), gather);
+    done.map(|()| all)
 }
 
 /// A first engine with a second behind it.
+///
+/// The first gets `timeout` (to its answer when recognising, to its first
+/// piece of audio when speaking); on an error or a timeout the second
+/// answers, and the first *rests* for `rest`: the rest of the call goes
+/// straight to the second, so a dead provider costs the caller one wait
+/// rather than one per turn. Built per call, so one call's bad luck does
+/// not decide another's.
 pub struct Fallback<T: ?Sized> {
-    pub first: Arc<T>,
-    pub second: Arc<T>,
-    /// How long the first gets before the second is asked.
-    pub timeout: Duration,
+    first: Arc<T>,
+    second: Arc<T>,
+    timeout: Duration,
+    rest: Duration,
+    /// Until when the first is skipped. A std mutex: held for a compare
+    /// and a store, never across an await.
+    resting_until: Mutex<Option<Instant>>,
+}
+
+impl<T: ?Sized> Fallback<T> {
+    pub fn new(first: Arc<T>, second: Arc<T>, timeout: Duration) -> Self {
+        Fallback {
+            first,
+            second,
+            timeout,
+            rest: Duration::from_secs(60),
+            resting_until: Mutex::new(None),
+        }
+    }
+
+    pub fn with_rest(mut self, rest: Duration) -> Self {
+        self.rest = rest;
+        self
+    }
+
+    fn resting(&self) -> bool {
+        let until = self.resting_until.lock().unwrap_or_else(|e| e.into_inner());
+        until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// The first engine failed (`error`) or timed out (`None`): logged,
+    /// counted, and the first rests.
+    fn failed(&self, kind: &'static str, provider: &str, error: Option<&SpeechError>) {
+        let reason = match error {
+            Some(e) => {
+                tracing::warn!(kind, provider, error = %e, "speech engine failed; using the fallback");
+                "error"
+            }
+            None => {
+                tracing::warn!(kind, provider, timeout = ?self.timeout, "speech engine timed out; using the fallback");
+                "timeout"
+            }
+        };
+        count_fallback(kind, provider, reason);
+        *self.resting_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + self.rest);
+    }
+}
+
+fn count_fallback(kind: &'static str, provider: &str, reason: &'static str) {
+    metrics::counter!(
+        "hermes_speech_fallbacks_total",
+        "kind" => kind, "provider" => provider.to_owned(), "reason" => reason
+    )
+    .increment(1);
 }
 
 #[async_trait]
@@ -67,28 +181,21 @@ impl SpeechToText for Fallback<dyn SpeechToText> {
     }
 
     async fn transcribe(&self, audio: Arc<[i16]>) -> Result<String, SpeechError> {
-        match tokio::time::timeout(self.timeout, self.first.transcribe(audio.clone())).await {
-            Ok(Ok(text)) => Ok(text),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, fallback = self.second.name(), "speech recognition failed; using the fallback");
-                metrics::counter!("hermes_speech_fallbacks_total", "kind" => "stt").increment(1);
-                self.second.transcribe(audio).await
-            }
-            Err(_) => {
-                tracing::warn!(
-                    provider = self.first.name(),
-                    fallback = self.second.name(),
-                    "speech recognition timed out; using the fallback"
-                );
-                metrics::counter!("hermes_speech_fallbacks_total", "kind" => "stt").increment(1);
-                self.second.transcribe(audio).await
+        if self.resting() {
+            count_fallback("stt", self.first.name(), "resting");
+        } else {
+            match tokio::time::timeout(self.timeout, self.first.transcribe(audio.clone())).await {
+                Ok(Ok(text)) => return Ok(text),
+                Ok(Err(e)) => self.failed("stt", self.first.name(), Some(&e)),
+                Err(_) => self.failed("stt", self.first.name(), None),
             }
         }
+        self.second.transcribe(audio).await
     }
 }
 
-/// The fallback speaks at its own rate, so a call resamples per clip; the
-/// rate reported is the first engine's (see [`Spoken`]).
+/// The fallback speaks at its own rate, converted to the first engine's
+/// (the rate this reports).
 #[async_trait]
 impl TextToSpeech for Fallback<dyn TextToSpeech> {
     fn name(&self) -> &str {
@@ -99,29 +206,84 @@ impl TextToSpeech for Fallback<dyn TextToSpeech> {
         self.first.sample_rate()
     }
 
-    async fn synthesize(&self, sentence: &str) -> Result<Vec<i16>, SpeechError> {
-        let first = tokio::time::timeout(self.timeout, self.first.synthesize(sentence)).await;
-        match first {
-            Ok(Ok(audio)) => Ok(audio),
-            other => {
-                if let Ok(Err(e)) = &other {
-                    tracing::warn!(error = %e, "speech synthesis failed; using the fallback");
-                } else {
-                    tracing::warn!(
-                        provider = self.first.name(),
-                        "speech synthesis timed out; using the fallback"
-                    );
+    async fn synthesize_streaming(
+        &self,
+        sentence: &str,
+        out: mpsc::Sender<Vec<i16>>,
+    ) -> Result<(), SpeechError> {
+        if self.resting() {
+            count_fallback("tts", self.first.name(), "resting");
+            return self.second_speaks(sentence, out).await;
+        }
+        let (tx, mut rx) = mpsc::channel(16);
+        // Boxed so that it can be dropped (its request cancelled) before
+        // the second engine speaks.
+        let mut job = Box::pin(self.first.synthesize_streaming(sentence, tx));
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut result: Option<Result<(), SpeechError>> = None;
+        // Wait for the first piece: it decides which engine speaks.
+        let first_piece = loop {
+            tokio::select! {
+                piece = rx.recv() => break Ok(piece),
+                r = &mut job, if result.is_none() => result = Some(r),
+                _ = tokio::time::sleep_until(deadline) => break Err(()),
+            }
+        };
+        match first_piece {
+            Ok(Some(piece)) => {
+                if out.send(piece).await.is_err() {
+                    return Ok(());
                 }
-                metrics::counter!("hermes_speech_fallbacks_total", "kind" => "tts").increment(1);
-                let audio = self.second.synthesize(sentence).await?;
-                hermes_voice::resample::convert(
-                    self.second.sample_rate(),
-                    self.first.sample_rate(),
-                    &audio,
-                )
-                .map_err(|e| SpeechError::failed(self.second.name(), e))
+                // The first engine has the sentence: the rest is its own
+                // (a failure now cuts the sentence short; the thinker
+                // logs it and goes on with the next).
+                loop {
+                    tokio::select! {
+                        piece = rx.recv() => match piece {
+                            Some(p) => if out.send(p).await.is_err() { return Ok(()) },
+                            None => break,
+                        },
+                        r = &mut job, if result.is_none() => result = Some(r),
+                    }
+                }
+                match result {
+                    Some(r) => r,
+                    None => job.await,
+                }
+            }
+            // Finished without a sound, failed, or too slow.
+            Ok(None) => {
+                let e = match result {
+                    Some(Err(e)) => e,
+                    _ => SpeechError::failed(self.first.name(), "no audio for the sentence"),
+                };
+                self.failed("tts", self.first.name(), Some(&e));
+                self.second_speaks(sentence, out).await
+            }
+            Err(()) => {
+                drop(job);
+                self.failed("tts", self.first.name(), None);
+                self.second_speaks(sentence, out).await
             }
         }
+    }
+}
+
+impl Fallback<dyn TextToSpeech> {
+    async fn second_speaks(
+        &self,
+        sentence: &str,
+        out: mpsc::Sender<Vec<i16>>,
+    ) -> Result<(), SpeechError> {
+        let audio = self.second.synthesize(sentence).await?;
+        let audio = hermes_voice::resample::convert(
+            self.second.sample_rate(),
+            self.first.sample_rate(),
+            &audio,
+        )
+        .map_err(|e| SpeechError::failed(self.second.name(), e))?;
+        let _ = out.send(audio).await;
+        Ok(())
     }
 }
 

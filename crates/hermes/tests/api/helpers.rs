@@ -344,6 +344,13 @@ impl TestApp {
         resp.json().await.unwrap()
     }
 
+    /// The Prometheus exposition at `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let resp = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.text().await.unwrap()
+    }
+
     /// GET `path` and its JSON body, whatever the status (tests assert on
     /// the body; use [`TestApp::get`] to check the status first).
     pub async fn get_json(&self, path: &str, bearer: &str) -> Value {

@@ -22,3 +22,4 @@ mod tenancy;
 mod tokens;
 mod users;
 mod voice;
+mod voice_cloud;

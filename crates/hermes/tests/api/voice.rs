@@ -40,13 +40,23 @@ impl CallerVoice for PilotVoice {
 
 /// Installs the pilot engines for `lines` on the app.
 fn install_engines(app: &TestApp, lines: &[&str], ms_per_word: u32) {
-    let mut stt: std::collections::HashMap<String, Arc<dyn SpeechToText>> = Default::default();
-    stt.insert("local".into(), Arc::new(PilotStt::new(lines)));
-    let mut tts: std::collections::HashMap<String, Arc<dyn TextToSpeech>> = Default::default();
-    tts.insert("local".into(), Arc::new(ToneTts { ms_per_word }));
+    install(
+        app,
+        Arc::new(PilotStt::new(lines)),
+        Arc::new(ToneTts { ms_per_word }),
+    );
+}
+
+/// Installs `stt` and `tts` as the app's `local` engines (VAD by
+/// loudness).
+pub fn install(app: &TestApp, stt: Arc<dyn SpeechToText>, tts: Arc<dyn TextToSpeech>) {
+    let mut stts: std::collections::HashMap<String, Arc<dyn SpeechToText>> = Default::default();
+    stts.insert("local".into(), stt);
+    let mut ttss: std::collections::HashMap<String, Arc<dyn TextToSpeech>> = Default::default();
+    ttss.insert("local".into(), tts);
     app.state.voice.set_engines(Engines {
-        stt,
-        tts,
+        stt: stts,
+        tts: ttss,
         default_stt: "local".into(),
         default_tts: "local".into(),
         vad: VadService::start(
@@ -87,7 +97,7 @@ pub async fn telephony(app: &TestApp, firm: &Firm, extra: Value) -> String {
     admin.access
 }
 
-fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
+pub fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
     Simulation {
         base_url: app.address.clone(),
         tenant: firm.slug.clone(),
@@ -104,22 +114,22 @@ fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
     }
 }
 
-fn says(lines: &[&str]) -> Vec<Step> {
+pub fn says(lines: &[&str]) -> Vec<Step> {
     lines.iter().map(|l| Step::Say((*l).to_owned())).collect()
 }
 
 /// The firm's calls, newest first.
-async fn calls(app: &TestApp, token: &str) -> Vec<Value> {
+pub async fn calls(app: &TestApp, token: &str) -> Vec<Value> {
     let v = app.get_json("/api/v1/calls", token).await;
     v["calls"].as_array().unwrap().clone()
 }
 
-async fn intake(app: &TestApp, token: &str, id: &str) -> Value {
+pub async fn intake(app: &TestApp, token: &str, id: &str) -> Value {
     app.get_json(&format!("/api/v1/intakes/{id}"), token).await
 }
 
 /// The call's record once the server has written its end.
-async fn ended_call(app: &TestApp, token: &str) -> Value {
+pub async fn ended_call(app: &TestApp, token: &str) -> Value {
     for _ in 0..100 {
         let c = calls(app, token).await;
         if let Some(call) = c.first()
@@ -136,7 +146,7 @@ async fn ended_call(app: &TestApp, token: &str) -> Value {
     );
 }
 
-async fn open_all_week(app: &TestApp, token: &str) {
+pub async fn open_all_week(app: &TestApp, token: &str) {
     let resp = app
         .send(
             Method::PUT,
@@ -278,7 +288,7 @@ async fn webhooks_without_a_valid_signature_are_refused() {
 /// Answers of a cooperative caller who books a divorce consultation, as the
 /// text channel takes them (the engine is deterministic, so the same
 /// answers fit the same questions on the phone).
-async fn divorce_answers() -> Vec<String> {
+pub async fn divorce_answers() -> Vec<String> {
     let app = spawn_app().await;
     let cal = calendar(&app, &app.alpha).await;
     open_all_week(&app, &cal.admin.access).await;
@@ -328,7 +338,7 @@ async fn divorce_answers() -> Vec<String> {
     answers
 }
 
-fn distinct(answers: &[String]) -> Vec<&str> {
+pub fn distinct(answers: &[String]) -> Vec<&str> {
     let mut lines: Vec<&str> = Vec::new();
     for a in answers {
         if !lines.contains(&a.as_str()) {
