@@ -101,6 +101,45 @@ impl Persona {
     }
 }
 
+pub fn parse_script(text: &str) -> anyhow::Result<Vec<Step>> {
+    let mut steps = Vec::new();
+    let mut persona = Persona::default();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (verb, rest) = line.split_once(':').unwrap_or((line, ""));
+        let rest = rest.trim();
+        let step = match verb.trim() {
+            "say" if !rest.is_empty() => Step::Say(rest.to_owned()),
+            "interrupt" if !rest.is_empty() => Step::Interrupt(rest.to_owned()),
+            "press" if rest.chars().count() == 1 => Step::Press(rest.chars().next().unwrap_or('0')),
+            "wait" => Step::Wait(Duration::from_secs_f64(
+                rest.parse()
+                    .with_context(|| format!("line {}: wait takes seconds", n + 1))?,
+            )),
+            "hangup" => Step::Hangup,
+            "when" => {
+                let (question, answer) = rest
+                    .split_once("=>")
+                    .with_context(|| format!("line {}: when: <question> => <answer>", n + 1))?;
+                persona
+                    .cues
+                    .push((question.trim().to_owned(), answer.trim().to_owned()));
+                continue;
+            }
+            "converse" => Step::Converse(std::mem::take(&mut persona)),
+            _ => bail!(
+                "line {}: expected say:, interrupt:, press:, wait:, when:, converse or hangup",
+                n + 1
+            ),
+        };
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
 /// How the simulated caller sounds: 8 kHz mono PCM for a line.
 pub trait CallerVoice: Send + Sync {
     fn speak(&self, line_no: usize, text: &str) -> anyhow::Result<Vec<i16>>;
