@@ -21,3 +21,4 @@ mod tenancy;
 mod tokens;
 mod users;
 mod voice;
+mod voice_telnyx;

@@ -39,11 +39,16 @@ impl CallerVoice for PilotVoice {
 }
 
 /// Installs the pilot engines for `lines` on the app.
-fn install_engines(app: &TestApp, lines: &[&str], ms_per_word: u32) {
+pub fn install_engines(app: &TestApp, lines: &[&str], ms_per_word: u32) {
+    install_engines_with(app, lines, Arc::new(ToneTts { ms_per_word }));
+}
+
+/// The pilot recogniser for `lines`, with `voice` as the agent's.
+pub fn install_engines_with(app: &TestApp, lines: &[&str], voice: Arc<dyn TextToSpeech>) {
     let mut stt: std::collections::HashMap<String, Arc<dyn SpeechToText>> = Default::default();
     stt.insert("local".into(), Arc::new(PilotStt::new(lines)));
     let mut tts: std::collections::HashMap<String, Arc<dyn TextToSpeech>> = Default::default();
-    tts.insert("local".into(), Arc::new(ToneTts { ms_per_word }));
+    tts.insert("local".into(), voice);
     app.state.voice.set_engines(Engines {
         stt,
         tts,
@@ -87,11 +92,13 @@ pub async fn telephony(app: &TestApp, firm: &Firm, extra: Value) -> String {
     admin.access
 }
 
-fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
+pub fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
     Simulation {
         base_url: app.address.clone(),
         tenant: firm.slug.clone(),
-        auth_token: AUTH_TOKEN.into(),
+        provider: hermes::simulate::Provider::Twilio {
+            auth_token: AUTH_TOKEN.into(),
+        },
         account_sid: ACCOUNT_SID.into(),
         from: "+15035550142".into(),
         to: "+15035550100".into(),
@@ -104,22 +111,22 @@ fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
     }
 }
 
-fn says(lines: &[&str]) -> Vec<Step> {
+pub fn says(lines: &[&str]) -> Vec<Step> {
     lines.iter().map(|l| Step::Say((*l).to_owned())).collect()
 }
 
 /// The firm's calls, newest first.
-async fn calls(app: &TestApp, token: &str) -> Vec<Value> {
+pub async fn calls(app: &TestApp, token: &str) -> Vec<Value> {
     let v = app.get_json("/api/v1/calls", token).await;
     v["calls"].as_array().unwrap().clone()
 }
 
-async fn intake(app: &TestApp, token: &str, id: &str) -> Value {
+pub async fn intake(app: &TestApp, token: &str, id: &str) -> Value {
     app.get_json(&format!("/api/v1/intakes/{id}"), token).await
 }
 
 /// The call's record once the server has written its end.
-async fn ended_call(app: &TestApp, token: &str) -> Value {
+pub async fn ended_call(app: &TestApp, token: &str) -> Value {
     for _ in 0..100 {
         let c = calls(app, token).await;
         if let Some(call) = c.first()
@@ -136,7 +143,7 @@ async fn ended_call(app: &TestApp, token: &str) -> Value {
     );
 }
 
-async fn open_all_week(app: &TestApp, token: &str) {
+pub async fn open_all_week(app: &TestApp, token: &str) {
     let resp = app
         .send(
             Method::PUT,
@@ -212,23 +219,7 @@ async fn webhooks_without_a_valid_signature_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/xml")
-    );
-    let xml = resp.text().await.unwrap();
-    let (stream, params) = hermes::simulate::parse_twiml(&xml).unwrap();
-    assert_eq!(
-        stream,
-        format!(
-            "ws://{}/voice/twilio/alpha/stream",
-            app.address.trim_start_matches("http://")
-        )
-    );
-    assert!(params.iter().any(|(k, v)| k == "token" && v.len() > 40));
+    let (stream, _, _) = stream_answer(&app, resp, "twilio", "alpha").await;
     let c = calls(&app, &admin.access).await;
     assert_eq!(c.len(), 1);
     assert_eq!(c[0]["status"], "ringing");
@@ -246,26 +237,15 @@ async fn webhooks_without_a_valid_signature_are_refused() {
     assert_eq!(calls(&app, &admin.access).await.len(), 1);
 
     // A stream without a valid token is closed at once.
-    let (ws, _) = tokio_tungstenite::connect_async(stream.as_str())
-        .await
-        .unwrap();
-    use futures_util::{SinkExt, StreamExt};
-    let (mut sink, mut rx) = ws.split();
-    sink.send(tokio_tungstenite::tungstenite::Message::Text(json!({
-        "event": "start", "streamSid": "MZ1",
-        "start": {"streamSid": "MZ1", "accountSid": ACCOUNT_SID, "callSid": "CA1", "tracks": ["inbound"],
-                  "customParameters": {"token": "forged"}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}
-    }).to_string().into())).await.unwrap();
-    let next = tokio::time::timeout(Duration::from_secs(5), rx.next())
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            next,
-            None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))
-        ),
-        "{next:?}"
-    );
+    forged_stream_is_closed(
+        &stream,
+        json!({
+            "event": "start", "streamSid": "MZ1",
+            "start": {"streamSid": "MZ1", "accountSid": ACCOUNT_SID, "callSid": "CA1", "tracks": ["inbound"],
+                      "customParameters": {"token": "forged"}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}
+        }),
+    )
+    .await;
 
     // The secret is never shown back.
     let v = app
@@ -273,6 +253,53 @@ async fn webhooks_without_a_valid_signature_are_refused() {
         .await;
     assert_eq!(v["twilio_auth_token"], "••••dcba");
     assert!(!v.to_string().contains(AUTH_TOKEN));
+}
+
+/// The answer to a ringing call: XML that connects `provider`'s stream for
+/// the firm `slug`, carrying a stream token. Returns the stream's URL, its
+/// parameters and the XML.
+pub async fn stream_answer(
+    app: &TestApp,
+    resp: reqwest::Response,
+    provider: &str,
+    slug: &str,
+) -> (String, Vec<(String, String)>, String) {
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let xml = resp.text().await.unwrap();
+    let (stream, params) = hermes::simulate::parse_twiml(&xml).unwrap();
+    assert_eq!(
+        stream,
+        format!(
+            "ws://{}/voice/{provider}/{slug}/stream",
+            app.address.trim_start_matches("http://")
+        )
+    );
+    assert!(params.iter().any(|(k, v)| k == "token" && v.len() > 40));
+    (stream, params, xml)
+}
+
+/// A stream whose `start` carries a forged token is closed at once.
+pub async fn forged_stream_is_closed(stream: &str, start: Value) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (ws, _) = tokio_tungstenite::connect_async(stream).await.unwrap();
+    let (mut sink, mut rx) = ws.split();
+    sink.send(Message::Text(start.to_string().into()))
+        .await
+        .unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(5), rx.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(next, None | Some(Ok(Message::Close(_))) | Some(Err(_))),
+        "{next:?}"
+    );
 }
 
 /// Answers of a cooperative caller who books a divorce consultation, as the
@@ -328,7 +355,7 @@ async fn divorce_answers() -> Vec<String> {
     answers
 }
 
-fn distinct(answers: &[String]) -> Vec<&str> {
+pub fn distinct(answers: &[String]) -> Vec<&str> {
     let mut lines: Vec<&str> = Vec::new();
     for a in answers {
         if !lines.contains(&a.as_str()) {
@@ -338,16 +365,24 @@ fn distinct(answers: &[String]) -> Vec<&str> {
     lines
 }
 
-#[tokio::test]
-async fn a_phone_intake_ends_booked_with_its_call_record_and_recording() {
+/// An app whose firm is open all week, with the pilot engines for a
+/// caller who books a divorce consultation: the app, the caller's answers
+/// and the script that says them.
+pub async fn divorce_intake_app() -> (TestApp, Vec<String>, Vec<Step>) {
     let answers = divorce_answers().await;
-    let lines = distinct(&answers);
     let app = spawn_app().await;
     let cal = calendar(&app, &app.alpha).await;
     open_all_week(&app, &cal.admin.access).await;
+    install_engines(&app, &distinct(&answers), 15);
+    let steps = answers.iter().map(|a| Step::Say(a.clone())).collect();
+    (app, answers, steps)
+}
+
+#[tokio::test]
+async fn a_phone_intake_ends_booked_with_its_call_record_and_recording() {
+    let (app, answers, steps) = divorce_intake_app().await;
+    let lines = distinct(&answers);
     let admin = telephony(&app, &app.alpha, json!({})).await;
-    install_engines(&app, &lines, 15);
-    let steps: Vec<Step> = answers.iter().map(|a| Step::Say(a.clone())).collect();
     let report: Report = simulation(&app, &app.alpha, &lines)
         .run(&steps)
         .await
