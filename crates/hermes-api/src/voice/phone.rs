@@ -3,9 +3,10 @@
 //! records the call, the status callback, the stream token, and the media
 //! stream itself, from `start` to the call's record.
 //!
-//! Each provider brings a [`Wire`] (its JSON dialect, its transfer) and
-//! its own webhook check (Twilio's HMAC, Telnyx's Ed25519); everything
-//! else is here once.
+//! Each provider brings a [`Wire`]: its webhook check (Twilio's HMAC,
+//! Telnyx's Ed25519), the XML that connects a call to the stream, the
+//! stream's JSON dialect, and its transfer; everything else is here once,
+//! and [`routes`] mounts it under `/voice/{provider}/{tenant}/…`.
 //!
 //! The media stream is not a webhook: its URL carries nothing secret, so
 //! the answer hands the stream a token (a value sealed by this server
@@ -33,7 +34,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hermes_core::TenantId;
 use hermes_store::{CallProgress, CallRow, NewCall};
-use hermes_voice::twilio::Problem;
+use hermes_voice::stream::Problem;
 use hermes_voice::{g711, twiml};
 use uuid::Uuid;
 

@@ -16,8 +16,9 @@
 
 use hermes_core::TenantId;
 use hermes_store::CallRow;
-use hermes_voice::telnyx::{self as wire, Inbound as WireIn, MediaOrder, Outbound as WireOut};
-use hermes_voice::twilio::Problem;
+use hermes_voice::telnyx::{
+    self as wire, Inbound as WireIn, MediaOrder, Outbound as WireOut, Problem,
+};
 use hermes_voice::twiml;
 
 use super::phone::{self, Heard, Request, Started, Webhook};
