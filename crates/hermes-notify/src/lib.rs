@@ -13,6 +13,8 @@
 //! - [`email`]: [`SmtpMailer`], plain text over SMTP (plain, STARTTLS or
 //!   TLS).
 //! - [`worker`]: leases due jobs, sends them, records the outcome.
+//! - [`calls`]: [`TwilioCalls`], [`TelnyxCalls`]: new instructions for a
+//!   live call (a warm transfer).
 //!
 //! **Architecture Invariant:** message bodies and recipients are never
 //! logged: they are firm-internal and name callers. Logs carry job ids,
@@ -25,7 +27,7 @@ pub mod worker;
 
 use serde::{Deserialize, Serialize};
 
-pub use calls::TwilioCalls;
+pub use calls::{TelnyxCalls, TwilioCalls};
 pub use email::{SmtpConfig, SmtpMailer, SmtpTls};
 pub use sms::{TwilioConfig, TwilioSms};
 pub use worker::{Senders, Worker, WorkerConfig, WorkerHandle};

@@ -7,13 +7,10 @@
 //! base64 comes back as a [`Problem`] for the transport to log and count,
 //! and the call goes on.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-/// Largest text message accepted from the stream: a 20 ms μ-law frame is
-/// ~300 bytes of JSON; a `start` with custom parameters a few KiB.
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+use crate::stream::envelope;
+pub use crate::stream::{MAX_MESSAGE_BYTES, OutMark, OutMedia, Problem};
 
 /// A message from Twilio.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,60 +62,16 @@ pub struct MediaFormat {
     pub channels: u32,
 }
 
-/// Why a message was not understood.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Problem {
-    #[error("message of {0} bytes is over the limit")]
-    TooLarge(usize),
-    #[error("not JSON: {0}")]
-    NotJson(String),
-    #[error("unknown event {0:?}")]
-    UnknownEvent(String),
-    #[error("malformed {event}: {reason}")]
-    Malformed { event: String, reason: String },
-}
-
+/// Twilio's own fields of a message (beside [`crate::stream::Common`]).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Raw {
-    event: Option<String>,
     #[serde(default)]
     sequence_number: Option<serde_json::Value>,
     #[serde(default)]
     protocol: Option<String>,
     #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    start: Option<serde_json::Value>,
-    #[serde(default)]
-    media: Option<RawMedia>,
-    #[serde(default)]
-    dtmf: Option<RawDtmf>,
-    #[serde(default)]
-    mark: Option<RawMark>,
-    #[serde(default)]
     stop: Option<RawStop>,
-}
-
-#[derive(Deserialize)]
-struct RawMedia {
-    #[serde(default)]
-    track: Option<String>,
-    #[serde(default)]
-    chunk: Option<serde_json::Value>,
-    #[serde(default)]
-    timestamp: Option<serde_json::Value>,
-    payload: String,
-}
-
-#[derive(Deserialize)]
-struct RawDtmf {
-    digit: String,
-}
-
-#[derive(Deserialize)]
-struct RawMark {
-    name: String,
 }
 
 #[derive(Deserialize)]
@@ -127,68 +80,37 @@ struct RawStop {
     call_sid: String,
 }
 
-/// Twilio sends its numbers as strings ("sequenceNumber": "2").
-fn number(v: &Option<serde_json::Value>) -> u64 {
-    match v {
-        Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
-        Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 /// Parses one text message from the stream.
 pub fn parse(text: &str) -> Result<Inbound, Problem> {
-    if text.len() > MAX_MESSAGE_BYTES {
-        return Err(Problem::TooLarge(text.len()));
-    }
-    let raw: Raw = serde_json::from_str(text).map_err(|e| Problem::NotJson(e.to_string()))?;
-    let event = raw.event.clone().unwrap_or_default();
-    let malformed = |reason: &str| Problem::Malformed {
-        event: event.clone(),
-        reason: reason.to_owned(),
-    };
-    match event.as_str() {
+    let (event, c, raw) = envelope::<Raw>(text)?;
+    match event.name() {
         "connected" => Ok(Inbound::Connected {
             protocol: raw.protocol.unwrap_or_default(),
-            version: raw.version.unwrap_or_default(),
+            version: c.version.unwrap_or_default(),
         }),
-        "start" => {
-            let start = raw.start.ok_or_else(|| malformed("no start object"))?;
-            serde_json::from_value(start)
-                .map(Inbound::Start)
-                .map_err(|e| malformed(&e.to_string()))
-        }
+        "start" => serde_json::from_value(event.object(c.start, "start")?)
+            .map(Inbound::Start)
+            .map_err(|e| event.malformed(&e.to_string())),
         "media" => {
-            let m = raw.media.ok_or_else(|| malformed("no media object"))?;
-            let ulaw = STANDARD
-                .decode(m.payload.as_bytes())
-                .map_err(|e| malformed(&format!("payload is not base64: {e}")))?;
+            let m = event.media(c.media, &raw.sequence_number)?;
             Ok(Inbound::Media {
-                sequence: number(&raw.sequence_number),
-                chunk: number(&m.chunk),
-                timestamp_ms: number(&m.timestamp),
-                track: m.track.unwrap_or_else(|| "inbound".into()),
-                ulaw,
+                sequence: m.sequence,
+                chunk: m.chunk,
+                timestamp_ms: m.timestamp_ms,
+                track: m.track,
+                ulaw: m.payload,
             })
         }
-        "dtmf" => {
-            let d = raw.dtmf.ok_or_else(|| malformed("no dtmf object"))?;
-            let mut chars = d.digit.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) if c.is_ascii_digit() || c == '*' || c == '#' => {
-                    Ok(Inbound::Dtmf { digit: c })
-                }
-                _ => Err(malformed("digit is not one of 0-9 * #")),
-            }
-        }
+        "dtmf" => Ok(Inbound::Dtmf {
+            digit: event.digit(c.dtmf)?,
+        }),
         "mark" => Ok(Inbound::Mark {
-            name: raw.mark.ok_or_else(|| malformed("no mark object"))?.name,
+            name: event.mark(c.mark)?,
         }),
         "stop" => Ok(Inbound::Stop {
             call_sid: raw.stop.map(|s| s.call_sid).unwrap_or_default(),
         }),
-        "" => Err(malformed("no event")),
-        other => Err(Problem::UnknownEvent(other.to_owned())),
+        _ => Err(event.unknown()),
     }
 }
 
@@ -215,23 +137,11 @@ pub enum Outbound {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutMedia {
-    pub payload: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutMark {
-    pub name: String,
-}
-
 impl Outbound {
     pub fn media(stream_sid: &str, ulaw: &[u8]) -> Self {
         Outbound::Media {
             stream_sid: stream_sid.to_owned(),
-            media: OutMedia {
-                payload: STANDARD.encode(ulaw),
-            },
+            media: OutMedia::of(ulaw),
         }
     }
 

@@ -1,6 +1,9 @@
-//! TwiML, the XML Twilio follows on a call: the few verbs HERMES answers
-//! with, built with every attribute and text escaped (a caller's number or
-//! a firm's name must never be able to inject a verb).
+//! TwiML, the XML Twilio follows on a call (and Telnyx's TeXML, which
+//! takes the same verbs:
+//! <https://developers.telnyx.com/docs/voice/programmable-voice/texml-twiml-compatibility>):
+//! the few verbs HERMES answers with, built with every attribute and text
+//! escaped (a caller's number or a firm's name must never be able to
+//! inject a verb).
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -21,9 +24,23 @@ fn escape(s: &str) -> String {
 const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 /// Connects the call to a bidirectional media stream at `url` (wss://),
-/// passing `parameters` to the stream's `start` message. Twilio reports the
-/// stream's end to `status_callback` when given.
+/// passing `parameters` to the stream's `start` message.
 pub fn connect_stream(url: &str, parameters: &[(&str, &str)]) -> String {
+    connect_stream_with(url, &[], parameters)
+}
+
+/// [`connect_stream`] with more `<Stream>` attributes: Telnyx's TeXML
+/// streams one way unless told `bidirectionalMode="rtp"` (and the codec
+/// HERMES speaks, `bidirectionalCodec="PCMU"`).
+pub fn connect_stream_with(
+    url: &str,
+    attributes: &[(&str, &str)],
+    parameters: &[(&str, &str)],
+) -> String {
+    let mut attrs = String::new();
+    for (name, value) in attributes {
+        attrs.push_str(&format!(" {}=\"{}\"", escape(name), escape(value)));
+    }
     let mut params = String::new();
     for (name, value) in parameters {
         params.push_str(&format!(
@@ -33,7 +50,7 @@ pub fn connect_stream(url: &str, parameters: &[(&str, &str)]) -> String {
         ));
     }
     format!(
-        "{HEAD}<Response><Connect><Stream url=\"{}\">{params}</Stream></Connect></Response>",
+        "{HEAD}<Response><Connect><Stream url=\"{}\"{attrs}>{params}</Stream></Connect></Response>",
         escape(url)
     )
 }
@@ -88,6 +105,14 @@ mod tests {
         assert!(x.contains("url=\"wss://h.example/voice?x=1&amp;y=2\""));
         assert!(x.contains("value=\"+1&quot;&gt;&lt;Hangup/&gt;\""));
         assert!(!x.contains("<Hangup/>"));
+        let t = connect_stream_with(
+            "wss://h/s",
+            &[("bidirectionalMode", "rtp"), ("bidirectionalCodec", "PCMU")],
+            &[("token", "a&b")],
+        );
+        assert!(t.contains(
+            "<Connect><Stream url=\"wss://h/s\" bidirectionalMode=\"rtp\" bidirectionalCodec=\"PCMU\"><Parameter name=\"token\" value=\"a&amp;b\"/></Stream></Connect>"
+        ));
         let s = say_and_hang_up("Smith & Jones <LLP>\u{7}");
         assert!(s.contains("<Say>Smith &amp; Jones &lt;LLP&gt;</Say><Hangup/>"));
         let d = dial(

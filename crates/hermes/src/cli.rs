@@ -52,12 +52,18 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
     },
-    /// Call a running HERMES as Twilio would, with a synthetic caller
-    /// (espeak-ng) reading a script; prints the report as JSON.
+    /// Call a running HERMES as Twilio (or Telnyx) would, with a
+    /// synthetic caller (espeak-ng) reading a script; prints the report as
+    /// JSON.
     Simulate {
         /// The firm's slug (its Twilio auth token signs the webhooks).
         #[arg(long)]
         tenant: String,
+        /// Play Telnyx instead of Twilio, signing its webhooks with the
+        /// Ed25519 seed (base64, 32 bytes) in FILE; the firm's
+        /// `telnyx_public_key` must be that key's public key.
+        #[arg(long, value_name = "FILE")]
+        telnyx_key: Option<PathBuf>,
         /// `say:`, `interrupt:`, `press:`, `wait:` and `hangup` lines.
         #[arg(long, value_name = "FILE")]
         script: PathBuf,
@@ -173,10 +179,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Simulate {
             tenant,
+            telnyx_key,
             script,
             url,
             from,
-        } => crate::simulate::cli(settings, &tenant, &script, url, from).await,
+        } => {
+            crate::simulate::cli(settings, &tenant, &script, url, from, telnyx_key.as_deref()).await
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let dir = settings.keys_dir();
             let kid = hermes_auth::KeyRing::rotate(&dir)?;

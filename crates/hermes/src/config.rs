@@ -324,6 +324,8 @@ pub struct VoiceSettings {
     pub public_url: Option<String>,
     /// Twilio's REST API (for warm transfers); tests point it at a mock.
     pub twilio_api_base: String,
+    /// Telnyx's REST API (for warm transfers); tests point it at a fake.
+    pub telnyx_api_base: String,
     /// The file holding the data-at-rest keys (sealed credentials and
     /// recordings); default `<data_dir>/secret.keys`, created on first
     /// start. Every node must share it.
@@ -362,6 +364,7 @@ impl Default for VoiceSettings {
             local_engines: true,
             public_url: None,
             twilio_api_base: "https://api.twilio.com".into(),
+            telnyx_api_base: "https://api.telnyx.com".into(),
             secrets_file: None,
             hangover_ms: 640,
             unfinished_hangover_ms: 1500,
@@ -390,6 +393,7 @@ impl VoiceSettings {
         hermes_api::voice::VoiceConfig {
             public_url: self.public_url.clone(),
             twilio_api_base: self.twilio_api_base.clone(),
+            telnyx_api_base: self.telnyx_api_base.clone(),
             session,
             stt_fallback_after: Duration::from_millis(self.stt_fallback_ms),
             tts_fallback_after: Duration::from_millis(self.tts_fallback_ms),

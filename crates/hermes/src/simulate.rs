@@ -1,5 +1,5 @@
-//! `hermes simulate`: a caller that is not us. It plays Twilio to a
-//! running HERMES: rings the firm's number (a signed incoming-call
+//! `hermes simulate`: a caller that is not us. It plays Twilio or Telnyx
+//! ([`provider`]) to a running HERMES: rings the firm's number (a signed incoming-call
 //! webhook), opens the media stream the TwiML names, speaks the script's
 //! lines as μ-law at 8 kHz in real time, plays the agent's audio back on a
 //! real-time clock (echoing marks when they have "played", dropping what a
@@ -30,6 +30,10 @@ use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::Message;
+
+pub mod provider;
+use provider::Heard;
+pub use provider::Provider;
 
 /// One line of a script.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,10 +89,18 @@ impl Persona {
     /// used (questions come in order); `None` when nothing sounds like
     /// any question.
     pub fn answer(&self, heard: &str, next: usize) -> Option<(usize, &str)> {
-        let heard = words(question(heard));
+        // A recogniser may drop the question mark: the last sentence heard
+        // is a second guess at the question.
+        let last = heard
+            .trim_end_matches(['.', '?', '!', ' '])
+            .rsplit(['.', '?', '!'])
+            .next()
+            .unwrap_or_default();
+        let (heard, last) = (words(question(heard)), words(last));
         let mut best: Option<(f32, usize)> = None;
         for (i, (asked, _)) in self.cues.iter().enumerate() {
-            let mut score = likeness(&words(question(asked)), &heard);
+            let asked = words(question(asked));
+            let mut score = likeness(&asked, &heard).max(likeness(&asked, &last));
             if i < next {
                 score -= 0.15;
             }
@@ -262,7 +274,8 @@ pub struct Said {
 pub struct Simulation {
     pub base_url: String,
     pub tenant: String,
-    pub auth_token: String,
+    /// Twilio or Telnyx, with what signs its webhooks.
+    pub provider: Provider,
     pub account_sid: String,
     pub from: String,
     pub to: String,
@@ -272,10 +285,6 @@ pub struct Simulation {
     pub turn_gap: Duration,
     /// Longest wait for the agent before giving up on the call.
     pub patience: Duration,
-}
-
-fn sign_form(token: &str, url: &str, form: &[(String, String)]) -> String {
-    hermes_voice::signature::sign(token, url, form)
 }
 
 fn unescape(s: &str) -> String {
@@ -328,26 +337,11 @@ impl Simulation {
         }
     }
 
-    async fn post_signed(
-        &self,
-        http: &reqwest::Client,
-        path: &str,
-        form: &[(String, String)],
-    ) -> anyhow::Result<reqwest::Response> {
-        let url = format!("{}{path}", self.base_url.trim_end_matches('/'));
-        let sig = sign_form(&self.auth_token, &url, form);
-        Ok(http
-            .post(&url)
-            .header("X-Twilio-Signature", sig)
-            .form(form)
-            .send()
-            .await?)
-    }
-
     /// Places the call and runs the script to its end.
     pub async fn run(&self, steps: &[Step]) -> anyhow::Result<Report> {
         let http = reqwest::Client::new();
-        let call_sid = format!("CA{}", uuid::Uuid::new_v4().simple());
+        let wire = &self.provider;
+        let call_sid = wire.call_sid();
         let form: Vec<(String, String)> = [
             ("CallSid", call_sid.as_str()),
             ("AccountSid", self.account_sid.as_str()),
@@ -359,12 +353,8 @@ impl Simulation {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-        let resp = self
-            .post_signed(
-                &http,
-                &format!("/voice/twilio/{}/incoming", self.tenant),
-                &form,
-            )
+        let resp = wire
+            .post(&http, &self.base_url, &self.tenant, "incoming", &form)
             .await?;
         if !resp.status().is_success() {
             bail!("the incoming-call webhook answered {}", resp.status());
@@ -375,25 +365,16 @@ impl Simulation {
             .await
             .with_context(|| format!("connecting the media stream {url}"))?;
         let (mut sink, mut stream) = ws.split();
-        let stream_sid = format!("MZ{}", uuid::Uuid::new_v4().simple());
+        let stream_sid = wire.stream_id();
+        sink.send(Message::Text(wire.connected().into())).await?;
         sink.send(Message::Text(
-            serde_json::json!({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-                .to_string()
-                .into(),
-        ))
-        .await?;
-        let custom: serde_json::Map<String, serde_json::Value> =
-            params.into_iter().map(|(k, v)| (k, v.into())).collect();
-        sink.send(Message::Text(
-            serde_json::json!({
-                "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
-                "start": {
-                    "streamSid": stream_sid, "accountSid": self.account_sid, "callSid": call_sid,
-                    "tracks": ["inbound"], "customParameters": custom,
-                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
-                }
-            })
-            .to_string()
+            wire.start(
+                &stream_sid,
+                &self.account_sid,
+                &call_sid,
+                (&self.from, &self.to),
+                params,
+            )
             .into(),
         ))
         .await?;
@@ -441,30 +422,24 @@ impl Simulation {
                         break;
                     };
                     let Message::Text(t) = msg else { continue };
-                    let v: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
-                    match v["event"].as_str().unwrap_or_default() {
-                        "media" => {
-                            use base64::Engine as _;
-                            let payload = v["media"]["payload"].as_str().unwrap_or_default();
-                            let ulaw = base64::engine::general_purpose::STANDARD.decode(payload).unwrap_or_default();
-                            let pcm: Vec<i16> = ulaw.iter().map(|b| hermes_voice::g711::ulaw_decode(*b)).collect();
+                    match provider::read(&t) {
+                        Heard::Media(pcm) => {
                             queued_frames += 1;
                             playback.push_back(pcm);
                         }
-                        "mark" => {
-                            let name = v["mark"]["name"].as_str().unwrap_or_default().to_owned();
+                        Heard::Mark(name) => {
                             pending_marks.push_back((queued_frames, name));
                         }
-                        "clear" => {
+                        Heard::Clear => {
                             report.clears += 1;
                             queued_frames -= playback.len();
                             playback.clear();
-                            // Twilio echoes the cleared marks at once.
+                            // The provider echoes the cleared marks at once.
                             while let Some((_, name)) = pending_marks.pop_front() {
-                                if sink.send(Message::Text(serde_json::json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}}).to_string().into())).await.is_err() { report.agent_hung_up = true; break 'call; }
+                                if sink.send(Message::Text(wire.mark(&stream_sid, &name).into())).await.is_err() { report.agent_hung_up = true; break 'call; }
                             }
                         }
-                        _ => {}
+                        Heard::Other => {}
                     }
                 }
                 _ = tick.tick() => {
@@ -491,7 +466,7 @@ impl Simulation {
                     }
                     while pending_marks.front().is_some_and(|(at, _)| *at <= played_frames) {
                         let (_, name) = pending_marks.pop_front().expect("checked");
-                        if sink.send(Message::Text(serde_json::json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}}).to_string().into())).await.is_err() { report.agent_hung_up = true; break 'call; }
+                        if sink.send(Message::Text(wire.mark(&stream_sid, &name).into())).await.is_err() { report.agent_hung_up = true; break 'call; }
                     }
                     // An agent utterance ends after 600 ms without its audio.
                     if let (Some(s), Some(last)) = (agent_started, last_agent_audio)
@@ -512,12 +487,7 @@ impl Simulation {
                     }
                     let ulaw: Vec<u8> = frame.iter().map(|s| hermes_voice::g711::ulaw_encode(*s)).collect();
                     seq += 1;
-                    use base64::Engine as _;
-                    let payload = base64::engine::general_purpose::STANDARD.encode(&ulaw);
-                    if sink.send(Message::Text(serde_json::json!({
-                        "event": "media", "sequenceNumber": seq.to_string(), "streamSid": stream_sid,
-                        "media": {"track": "inbound", "chunk": (seq - 1).to_string(), "timestamp": ms(now).to_string(), "payload": payload}
-                    }).to_string().into())).await.is_err() { report.agent_hung_up = true; break 'call; }
+                    if sink.send(Message::Text(wire.media(&stream_sid, seq, seq - 1, ms(now), &ulaw).into())).await.is_err() { report.agent_hung_up = true; break 'call; }
                     if speaking.is_empty() && awaiting_response && line_ended_at.is_none() {
                         line_ended_at = Some(now);
                     }
@@ -575,7 +545,7 @@ impl Simulation {
                             step += 1;
                         }
                         Some(Step::Press(key)) => {
-                            if sink.send(Message::Text(serde_json::json!({"event": "dtmf", "streamSid": stream_sid, "dtmf": {"track": "inbound_track", "digit": key.to_string()}}).to_string().into())).await.is_err() { report.agent_hung_up = true; break 'call; }
+                            if sink.send(Message::Text(wire.dtmf(&stream_sid, *key).into())).await.is_err() { report.agent_hung_up = true; break 'call; }
                             report.lines.push(Said { at_ms: ms(now), text: format!("[pressed {key}]"), duration_ms: 0 });
                             line_ended_at = Some(now);
                             awaiting_response = true;
@@ -639,9 +609,7 @@ impl Simulation {
         if hung_up_by_us {
             let _ = sink
                 .send(Message::Text(
-                    serde_json::json!({"event": "stop", "streamSid": stream_sid, "stop": {"accountSid": self.account_sid, "callSid": call_sid}})
-                        .to_string()
-                        .into(),
+                    wire.stop(&stream_sid, &self.account_sid, &call_sid).into(),
                 ))
                 .await;
             let _ = sink.close().await;
@@ -654,7 +622,7 @@ impl Simulation {
                 duration_ms: last.duration_since(s).as_millis() as u64,
             });
         }
-        // The call is over, as Twilio would report it.
+        // The call is over, as the provider would report it.
         let mut done = form.clone();
         for (k, v) in done.iter_mut() {
             if k == "CallStatus" {
@@ -665,25 +633,25 @@ impl Simulation {
             "CallDuration".into(),
             started.elapsed().as_secs().to_string(),
         ));
-        let _ = self
-            .post_signed(
-                &http,
-                &format!("/voice/twilio/{}/status", self.tenant),
-                &done,
-            )
+        let _ = wire
+            .post(&http, &self.base_url, &self.tenant, "status", &done)
             .await;
         Ok(report)
     }
 }
 
-/// `hermes simulate`: the firm's Twilio credentials come from its
-/// settings in the database (the same ones the server checks with).
+/// `hermes simulate`: for Twilio, the firm's auth token comes from its
+/// settings in the database (the same one the server checks with); for
+/// Telnyx, the webhooks are signed with the Ed25519 key in `telnyx_key`
+/// (base64 of a 32-byte seed), whose public key must be the firm's
+/// `telnyx_public_key` (Telnyx's own private key is never anyone's).
 pub async fn cli(
     settings: crate::config::Settings,
     tenant: &str,
     script: &std::path::Path,
     url: Option<String>,
     from: String,
+    telnyx_key: Option<&std::path::Path>,
 ) -> anyhow::Result<i32> {
     let steps = parse_script(
         &std::fs::read_to_string(script)
@@ -702,14 +670,40 @@ pub async fn cli(
         .voice_settings()
         .await?
         .context("the firm has no telephony settings (PUT /api/v1/settings/telephony)")?;
-    let secrets = hermes_auth::SecretBox::open_or_create(&settings.secrets_file())?;
-    let sealed = row.secrets.context("the firm has no Twilio auth token")?;
-    let opened = hermes_api::voice::settings::open_secrets(&secrets, firm.id, &sealed)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = opened
-        .twilio_auth_token
-        .context("the firm has no Twilio auth token")?;
     let doc: hermes_api::voice::settings::Telephony = serde_json::from_value(row.document)?;
+    let (provider, account_sid) = match telnyx_key {
+        Some(path) => {
+            let seed = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let signer = hermes_voice::telnyx::Signer::from_seed(&seed)
+                .with_context(|| format!("{} is not a base64 Ed25519 seed", path.display()))?;
+            if doc.telnyx_public_key.as_deref() != Some(signer.public_key().as_str()) {
+                bail!(
+                    "the firm's telnyx_public_key is not this key's: set it to {}",
+                    signer.public_key()
+                );
+            }
+            let signer = Arc::new(signer);
+            (
+                Provider::Telnyx { signer },
+                uuid::Uuid::new_v4().to_string(),
+            )
+        }
+        None => {
+            let secrets = hermes_auth::SecretBox::open_or_create(&settings.secrets_file())?;
+            let sealed = row.secrets.context("the firm has no Twilio auth token")?;
+            let opened = hermes_api::voice::settings::open_secrets(&secrets, firm.id, &sealed)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let auth_token = opened
+                .twilio_auth_token
+                .context("the firm has no Twilio auth token")?;
+            let account = doc
+                .twilio_account_sid
+                .clone()
+                .unwrap_or_else(|| "AC00000000000000000000000000000000".into());
+            (Provider::Twilio { auth_token }, account)
+        }
+    };
     let base_url = url.unwrap_or_else(|| {
         let bind = settings.server.bind;
         let host = if bind.ip().is_unspecified() {
@@ -722,10 +716,8 @@ pub async fn cli(
     let sim = Simulation {
         base_url,
         tenant: tenant.to_owned(),
-        auth_token: token,
-        account_sid: doc
-            .twilio_account_sid
-            .unwrap_or_else(|| "AC00000000000000000000000000000000".into()),
+        provider,
+        account_sid,
         from,
         to: doc
             .numbers

@@ -19,9 +19,8 @@
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use hermes_store::{CallProgress, NewCall};
+use hermes_store::NewCall;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::session::{self, CallSpec, Inbound, Outbound};
@@ -103,16 +102,7 @@ async fn call(state: AppState, mut socket: WebSocket) {
         .await;
         return;
     }
-    let _ = store
-        .update_call(
-            call_id,
-            &CallProgress {
-                status: "in_progress".into(),
-                turns: serde_json::Value::Null,
-                ..Default::default()
-            },
-        )
-        .await;
+    super::record::answered(&state, tenant, call_id).await;
     let Some(engines) = state.voice.wait_for_engines().await else {
         send_json(
             &mut socket,
@@ -138,15 +128,8 @@ async fn call(state: AppState, mut socket: WebSocket) {
         rate: 16_000,
         from: None,
     };
-    let (in_tx, in_rx) = mpsc::channel::<Inbound>(256);
-    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(256);
-    let mut pipeline = tokio::spawn(session::run(
-        state.clone(),
-        spec,
-        call_engines,
-        in_rx,
-        out_tx,
-    ));
+    let mut pipeline = session::start(state.clone(), spec, call_engines);
+    let in_tx = pipeline.inbound.clone();
     let mut odd_byte: Option<u8> = None;
     loop {
         tokio::select! {
@@ -175,7 +158,7 @@ async fn call(state: AppState, mut socket: WebSocket) {
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             },
-            out = out_rx.recv() => {
+            out = pipeline.outbound.recv() => {
                 let Some(out) = out else { break };
                 let sent = match out {
                     Outbound::Audio(frame) => {
@@ -203,16 +186,8 @@ async fn call(state: AppState, mut socket: WebSocket) {
             },
         }
     }
-    let _ = in_tx.send(Inbound::Hangup).await;
     drop(in_tx);
-    let outcome = loop {
-        tokio::select! {
-            r = &mut pipeline => break r.unwrap_or_default(),
-            m = out_rx.recv() => if m.is_none() {
-                break (&mut pipeline).await.unwrap_or_default();
-            },
-        }
-    };
+    let outcome = pipeline.finish().await;
     let _ = socket.send(Message::Close(None)).await;
     super::record::finish(&state, tenant, call_id, outcome, 16_000).await;
 }

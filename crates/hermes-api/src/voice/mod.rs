@@ -1,5 +1,5 @@
-//! Phone calls: the transports (Twilio Media Streams, the browser test
-//! phone), the call pipeline ([`session`]) around the intake agent, the
+//! Phone calls: the transports (Twilio Media Streams, Telnyx media
+//! streaming, both through [`phone`]; the browser test phone), the call pipeline ([`session`]) around the intake agent, the
 //! speech engines ([`speech`]), a firm's telephony settings
 //! ([`settings`]), and the call's record and recording once it ends.
 //!
@@ -11,10 +11,12 @@
 pub mod browser;
 pub mod cloud;
 pub mod local;
+pub mod phone;
 pub mod record;
 pub mod session;
 pub mod settings;
 pub mod speech;
+pub mod telnyx;
 pub mod twilio;
 
 use std::collections::HashMap;
@@ -28,6 +30,8 @@ use hermes_core::TenantId;
 use crate::state::AppState;
 use session::{CallEngines, SessionConfig};
 use speech::{SpeechToText, TextToSpeech, VadService};
+use telnyx::Telnyx;
+use twilio::Twilio;
 
 /// The speech engines this node runs, by name (`local`, `openai`,
 /// `deepgram`, `elevenlabs`, …); a firm picks by name, with `local` (or
@@ -65,6 +69,8 @@ pub struct VoiceConfig {
     pub public_url: Option<String>,
     /// Twilio's REST API (changed only by tests, to a validating mock).
     pub twilio_api_base: String,
+    /// Telnyx's REST API (changed only by tests, to a fake).
+    pub telnyx_api_base: String,
     pub session: SessionConfig,
     /// How long an incoming call waits for engines still loading.
     pub engine_wait: Duration,
@@ -83,6 +89,7 @@ impl Default for VoiceConfig {
         VoiceConfig {
             public_url: None,
             twilio_api_base: "https://api.twilio.com".into(),
+            telnyx_api_base: "https://api.telnyx.com".into(),
             session: SessionConfig::default(),
             engine_wait: Duration::from_secs(20),
             default_retention_days: 90,
@@ -229,13 +236,12 @@ fn names<'a>(
 /// browser phone by the dashboard's token on its first message.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/voice/twilio/{tenant}/incoming", post(twilio::incoming))
-        .route("/voice/twilio/{tenant}/status", post(twilio::status))
-        .route("/voice/twilio/{tenant}/stream", get(twilio::stream))
+        .merge(phone::routes::<Twilio>())
         .route(
             "/voice/twilio/{tenant}/briefing/{call}",
             post(twilio::briefing),
         )
+        .merge(phone::routes::<Telnyx>())
         .route("/voice/browser", get(browser::stream))
 }
 

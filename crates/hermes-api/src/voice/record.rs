@@ -1,6 +1,7 @@
 //! After a call: its record (outcome, intake, per-turn timings), its
 //! recording (only with the caller's consent, sealed, kept for the firm's
-//! retention period), and the warm transfer to a person.
+//! retention period), and where a warm transfer goes (each provider
+//! places it its own way).
 
 use chrono::Utc;
 use hermes_core::TenantId;
@@ -32,6 +33,23 @@ pub fn wav(samples: &[i16], rate: u32) -> Vec<u8> {
         w.finalize().expect("writing to memory");
     }
     out.into_inner()
+}
+
+/// The call's media has started flowing: it reads as in progress.
+pub async fn answered(state: &AppState, tenant: TenantId, call: Uuid) {
+    let progress = CallProgress {
+        status: "in_progress".into(),
+        turns: serde_json::Value::Null,
+        ..Default::default()
+    };
+    if let Err(e) = state
+        .store
+        .scoped(tenant)
+        .update_call(call, &progress)
+        .await
+    {
+        tracing::warn!(error = %e, %call, "could not mark a call in progress");
+    }
 }
 
 /// Writes the call's end: outcome, intake, timings, and the recording
@@ -136,16 +154,47 @@ pub async fn briefing(state: &AppState, tenant: TenantId, call: Uuid) -> String 
     )
 }
 
-/// Hands a Twilio call to a person: the firm's transfer number, or the
-/// on-call contact; whoever answers hears a briefing first, and a caller
-/// nobody answers for hears that they will be called back.
-pub async fn transfer(state: &AppState, tenant: TenantId, call: &CallRow, account_sid: &str) {
-    let Ok((firm, secrets)) = super::settings::load_all(state, tenant).await else {
-        return;
-    };
-    let Some(token) = secrets.twilio_auth_token else {
-        return;
-    };
+/// Where a caller who asked for a person goes, and what the provider
+/// needs to put them through.
+pub struct TransferTarget {
+    /// The firm's transfer number, or the on-call contact's phone.
+    pub number: String,
+    pub secrets: super::settings::TelephonySecrets,
+    pub slug: String,
+}
+
+impl TransferTarget {
+    /// The credential the provider's REST call needs (`what`, for the
+    /// error when the firm has not set it).
+    pub fn secret(
+        &self,
+        pick: fn(&super::settings::TelephonySecrets) -> &Option<String>,
+        what: &str,
+    ) -> Result<String, hermes_notify::SendError> {
+        pick(&self.secrets)
+            .clone()
+            .ok_or_else(|| hermes_notify::SendError::permanent(format!("the firm has no {what}")))
+    }
+
+    /// The `<Dial>` (TwiML and TeXML alike): the person, `whisper` played
+    /// to them first when given, and a caller nobody answers for hears
+    /// that they will be called back.
+    pub fn dial(&self, call: &CallRow, whisper: Option<&str>) -> String {
+        hermes_voice::twiml::dial(
+            &self.number,
+            call.to_number.as_deref(),
+            whisper,
+            25,
+            "I'm sorry, nobody could take your call right now. Someone from the firm will call you back as soon as possible. Goodbye.",
+        )
+    }
+}
+
+/// The firm's transfer number, else the escalation contact on call now
+/// (the first contact when nobody is); `None` when the firm has neither.
+async fn transfer_target(state: &AppState, tenant: TenantId) -> Option<TransferTarget> {
+    let (firm, secrets) = super::settings::load_all(state, tenant).await.ok()?;
+    let t = state.tenant(tenant).await.ok()?;
     let number = match firm.transfer_number {
         Some(n) => Some(n),
         None => {
@@ -157,50 +206,41 @@ pub async fn transfer(state: &AppState, tenant: TenantId, call: &CallRow, accoun
                 .ok()
                 .and_then(|s| s.escalation)
                 .unwrap_or_default();
-            let tz = match state.tenant(tenant).await {
-                Ok(t) => t.time_zone.tz(),
-                Err(_) => chrono_tz::UTC,
-            };
-            let (chosen, _) = crate::escalation::recipients(&contacts, tz, Utc::now());
+            let (chosen, _) =
+                crate::escalation::recipients(&contacts, t.time_zone.tz(), Utc::now());
             chosen.first().map(|c| c.phone.to_string())
         }
     };
     let Some(number) = number else {
         tracing::warn!(%tenant, "a caller asked for a person but the firm has no transfer number or contact");
-        return;
+        return None;
     };
-    let slug = match state.tenant(tenant).await {
-        Ok(t) => t.slug.as_ref().to_owned(),
-        Err(_) => return,
+    Some(TransferTarget {
+        number,
+        secrets,
+        slug: t.slug.as_ref().to_owned(),
+    })
+}
+
+/// Places a transfer the provider's way (`place`: its REST call, given
+/// where the caller goes), counts and logs it; whether it was placed.
+pub async fn transfer<F, Fut>(state: &AppState, tenant: TenantId, place: F) -> bool
+where
+    F: FnOnce(TransferTarget) -> Fut,
+    Fut: std::future::Future<Output = Result<(), hermes_notify::SendError>>,
+{
+    let Some(target) = transfer_target(state, tenant).await else {
+        return false;
     };
-    let whisper = state.voice.config.public_url.as_ref().map(|b| {
-        format!(
-            "{}/voice/twilio/{slug}/briefing/{}",
-            b.trim_end_matches('/'),
-            call.id
-        )
-    });
-    let twiml = hermes_voice::twiml::dial(
-        &number,
-        call.to_number.as_deref(),
-        whisper.as_deref(),
-        25,
-        "I'm sorry, nobody could take your call right now. Someone from the firm will call you back as soon as possible. Goodbye.",
-    );
-    let result = match hermes_notify::TwilioCalls::new(&state.voice.config.twilio_api_base) {
-        Ok(c) => {
-            c.redirect(account_sid, &token, &call.provider_call_id, &twiml)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
+    match place(target).await {
         Ok(()) => {
-            metrics::counter!("hermes_call_transfers_total", "result" => "dialled").increment(1)
+            metrics::counter!("hermes_call_transfers_total", "result" => "dialled").increment(1);
+            true
         }
         Err(e) => {
             metrics::counter!("hermes_call_transfers_total", "result" => "failed").increment(1);
             tracing::error!(%tenant, error = %e.message, "a warm transfer failed");
+            false
         }
     }
 }

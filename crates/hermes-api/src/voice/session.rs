@@ -670,6 +670,51 @@ impl Thinker {
     }
 }
 
+// --- the transport's handle ------------------------------------------------------
+
+/// A call's pipeline as its transport holds it: the caller's side goes in,
+/// the agent's comes out.
+pub struct Running {
+    pub inbound: mpsc::Sender<Inbound>,
+    pub outbound: mpsc::Receiver<Outbound>,
+    task: tokio::task::JoinHandle<CallOutcome>,
+}
+
+/// Starts a call's pipeline. Each way holds 256 messages, ~5 s of 20 ms
+/// frames: far more than a transport that keeps up ever queues.
+pub fn start(state: AppState, spec: CallSpec, engines: CallEngines) -> Running {
+    let (in_tx, in_rx) = mpsc::channel::<Inbound>(256);
+    let (out_tx, out_rx) = mpsc::channel::<Outbound>(256);
+    Running {
+        inbound: in_tx,
+        outbound: out_rx,
+        task: tokio::spawn(run(state, spec, engines, in_rx, out_tx)),
+    }
+}
+
+impl Running {
+    /// The call is over on the transport's side: tells the pipeline, lets
+    /// it finish the intake (draining what it still says), and returns
+    /// how the call went.
+    pub async fn finish(self) -> CallOutcome {
+        let Running {
+            inbound,
+            mut outbound,
+            mut task,
+        } = self;
+        let _ = inbound.send(Inbound::Hangup).await;
+        drop(inbound);
+        loop {
+            tokio::select! {
+                r = &mut task => break r.unwrap_or_default(),
+                m = outbound.recv() => if m.is_none() {
+                    break (&mut task).await.unwrap_or_default();
+                },
+            }
+        }
+    }
+}
+
 // --- the listener: the call's main loop --------------------------------------------
 
 /// Runs one call until it ends. `inbound` closing counts as a hang-up.

@@ -41,6 +41,12 @@ pub struct Telephony {
     pub numbers: Vec<String>,
     /// Twilio's account SID (`AC…`).
     pub twilio_account_sid: Option<String>,
+    /// Telnyx's public key for webhook signatures (Mission Control → Keys
+    /// & Credentials → Public Key: base64 of 32 bytes). Not a secret: it
+    /// only verifies, so it is shown in full, for comparing with the
+    /// portal.
+    #[serde(default)]
+    pub telnyx_public_key: Option<String>,
     /// Where a caller who asks for a person is transferred (E.164); the
     /// on-call escalation contact's phone when empty.
     pub transfer_number: Option<String>,
@@ -57,6 +63,7 @@ impl Default for Telephony {
             provider: "twilio".into(),
             numbers: vec![],
             twilio_account_sid: None,
+            telnyx_public_key: None,
             transfer_number: None,
             speech: SpeechChoice::default(),
             recording: true,
@@ -91,6 +98,8 @@ pub struct PutTelephony {
     pub numbers: Vec<String>,
     pub twilio_account_sid: Option<String>,
     pub twilio_auth_token: Option<String>,
+    pub telnyx_public_key: Option<String>,
+    /// Telnyx's API key (`KEY…`), for warm transfers.
     pub telnyx_api_key: Option<String>,
     pub transfer_number: Option<String>,
     #[serde(default)]
@@ -231,12 +240,28 @@ pub async fn put_telephony(
             ParseError::new("twilio_account_sid", "must be AC followed by 32 hex digits").into(),
         );
     }
-    if let Some(t) = &req.twilio_auth_token
-        && (t.len() < 16 || t.len() > 128 || t.chars().any(char::is_whitespace))
+    for (field, value, max, what) in [
+        (
+            "twilio_auth_token",
+            &req.twilio_auth_token,
+            128,
+            "the account's auth token",
+        ),
+        ("telnyx_api_key", &req.telnyx_api_key, 256, "an API key"),
+    ] {
+        if let Some(v) = value
+            && (v.len() < 16 || v.len() > max || v.chars().any(char::is_whitespace))
+        {
+            let rule = format!("must be {what} (16 to {max} characters, no spaces)");
+            return Err(ParseError::new(field, rule).into());
+        }
+    }
+    if let Some(k) = &req.telnyx_public_key
+        && hermes_voice::telnyx::PublicKey::parse(k).is_err()
     {
         return Err(ParseError::new(
-            "twilio_auth_token",
-            "must be the account's auth token (16 to 128 characters)",
+            "telnyx_public_key",
+            "must be the account's public key from Mission Control (base64 of 32 bytes)",
         )
         .into());
     }
@@ -262,6 +287,7 @@ pub async fn put_telephony(
         provider: req.provider,
         numbers,
         twilio_account_sid: req.twilio_account_sid,
+        telnyx_public_key: req.telnyx_public_key.map(|k| k.trim().to_owned()),
         transfer_number,
         speech: req.speech,
         recording: req.recording,

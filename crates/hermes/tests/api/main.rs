@@ -23,3 +23,4 @@ mod tokens;
 mod users;
 mod voice;
 mod voice_cloud;
+mod voice_telnyx;

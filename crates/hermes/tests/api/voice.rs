@@ -39,12 +39,13 @@ impl CallerVoice for PilotVoice {
 }
 
 /// Installs the pilot engines for `lines` on the app.
-fn install_engines(app: &TestApp, lines: &[&str], ms_per_word: u32) {
-    install(
-        app,
-        Arc::new(PilotStt::new(lines)),
-        Arc::new(ToneTts { ms_per_word }),
-    );
+pub fn install_engines(app: &TestApp, lines: &[&str], ms_per_word: u32) {
+    install_engines_with(app, lines, Arc::new(ToneTts { ms_per_word }));
+}
+
+/// The pilot recogniser for `lines`, with `voice` as the agent's.
+pub fn install_engines_with(app: &TestApp, lines: &[&str], voice: Arc<dyn TextToSpeech>) {
+    install(app, Arc::new(PilotStt::new(lines)), voice);
 }
 
 /// Installs `stt` and `tts` as the app's `local` engines (VAD by
@@ -101,7 +102,9 @@ pub fn simulation(app: &TestApp, firm: &Firm, lines: &[&str]) -> Simulation {
     Simulation {
         base_url: app.address.clone(),
         tenant: firm.slug.clone(),
-        auth_token: AUTH_TOKEN.into(),
+        provider: hermes::simulate::Provider::Twilio {
+            auth_token: AUTH_TOKEN.into(),
+        },
         account_sid: ACCOUNT_SID.into(),
         from: "+15035550142".into(),
         to: "+15035550100".into(),
@@ -222,23 +225,7 @@ async fn webhooks_without_a_valid_signature_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/xml")
-    );
-    let xml = resp.text().await.unwrap();
-    let (stream, params) = hermes::simulate::parse_twiml(&xml).unwrap();
-    assert_eq!(
-        stream,
-        format!(
-            "ws://{}/voice/twilio/alpha/stream",
-            app.address.trim_start_matches("http://")
-        )
-    );
-    assert!(params.iter().any(|(k, v)| k == "token" && v.len() > 40));
+    let (stream, _, _) = stream_answer(&app, resp, "twilio", "alpha").await;
     let c = calls(&app, &admin.access).await;
     assert_eq!(c.len(), 1);
     assert_eq!(c[0]["status"], "ringing");
@@ -256,26 +243,15 @@ async fn webhooks_without_a_valid_signature_are_refused() {
     assert_eq!(calls(&app, &admin.access).await.len(), 1);
 
     // A stream without a valid token is closed at once.
-    let (ws, _) = tokio_tungstenite::connect_async(stream.as_str())
-        .await
-        .unwrap();
-    use futures_util::{SinkExt, StreamExt};
-    let (mut sink, mut rx) = ws.split();
-    sink.send(tokio_tungstenite::tungstenite::Message::Text(json!({
-        "event": "start", "streamSid": "MZ1",
-        "start": {"streamSid": "MZ1", "accountSid": ACCOUNT_SID, "callSid": "CA1", "tracks": ["inbound"],
-                  "customParameters": {"token": "forged"}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}
-    }).to_string().into())).await.unwrap();
-    let next = tokio::time::timeout(Duration::from_secs(5), rx.next())
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            next,
-            None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))
-        ),
-        "{next:?}"
-    );
+    forged_stream_is_closed(
+        &stream,
+        json!({
+            "event": "start", "streamSid": "MZ1",
+            "start": {"streamSid": "MZ1", "accountSid": ACCOUNT_SID, "callSid": "CA1", "tracks": ["inbound"],
+                      "customParameters": {"token": "forged"}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}
+        }),
+    )
+    .await;
 
     // The secret is never shown back.
     let v = app
@@ -283,6 +259,53 @@ async fn webhooks_without_a_valid_signature_are_refused() {
         .await;
     assert_eq!(v["twilio_auth_token"], "••••dcba");
     assert!(!v.to_string().contains(AUTH_TOKEN));
+}
+
+/// The answer to a ringing call: XML that connects `provider`'s stream for
+/// the firm `slug`, carrying a stream token. Returns the stream's URL, its
+/// parameters and the XML.
+pub async fn stream_answer(
+    app: &TestApp,
+    resp: reqwest::Response,
+    provider: &str,
+    slug: &str,
+) -> (String, Vec<(String, String)>, String) {
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let xml = resp.text().await.unwrap();
+    let (stream, params) = hermes::simulate::parse_twiml(&xml).unwrap();
+    assert_eq!(
+        stream,
+        format!(
+            "ws://{}/voice/{provider}/{slug}/stream",
+            app.address.trim_start_matches("http://")
+        )
+    );
+    assert!(params.iter().any(|(k, v)| k == "token" && v.len() > 40));
+    (stream, params, xml)
+}
+
+/// A stream whose `start` carries a forged token is closed at once.
+pub async fn forged_stream_is_closed(stream: &str, start: Value) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (ws, _) = tokio_tungstenite::connect_async(stream).await.unwrap();
+    let (mut sink, mut rx) = ws.split();
+    sink.send(Message::Text(start.to_string().into()))
+        .await
+        .unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(5), rx.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(next, None | Some(Ok(Message::Close(_))) | Some(Err(_))),
+        "{next:?}"
+    );
 }
 
 /// Answers of a cooperative caller who books a divorce consultation, as the
@@ -348,16 +371,24 @@ pub fn distinct(answers: &[String]) -> Vec<&str> {
     lines
 }
 
-#[tokio::test]
-async fn a_phone_intake_ends_booked_with_its_call_record_and_recording() {
+/// An app whose firm is open all week, with the pilot engines for a
+/// caller who books a divorce consultation: the app, the caller's answers
+/// and the script that says them.
+pub async fn divorce_intake_app() -> (TestApp, Vec<String>, Vec<Step>) {
     let answers = divorce_answers().await;
-    let lines = distinct(&answers);
     let app = spawn_app().await;
     let cal = calendar(&app, &app.alpha).await;
     open_all_week(&app, &cal.admin.access).await;
+    install_engines(&app, &distinct(&answers), 15);
+    let steps = answers.iter().map(|a| Step::Say(a.clone())).collect();
+    (app, answers, steps)
+}
+
+#[tokio::test]
+async fn a_phone_intake_ends_booked_with_its_call_record_and_recording() {
+    let (app, answers, steps) = divorce_intake_app().await;
+    let lines = distinct(&answers);
     let admin = telephony(&app, &app.alpha, json!({})).await;
-    install_engines(&app, &lines, 15);
-    let steps: Vec<Step> = answers.iter().map(|a| Step::Say(a.clone())).collect();
     let report: Report = simulation(&app, &app.alpha, &lines)
         .run(&steps)
         .await
@@ -739,7 +770,13 @@ async fn local_stack_a_personal_injury_intake_by_phone_ends_booked() {
         "{:#}",
         record["transcript"]
     );
-    assert_eq!(i["status"], "completed", "{:#}", record["transcript"]);
+    // Booked; a person may still review it when a turn had to be asked
+    // twice on the line (by text, the same answers leave it completed).
+    assert!(
+        i["status"] == "completed" || i["status"] == "needs_review",
+        "{:#}",
+        record["transcript"]
+    );
     assert!(record["booking"].is_object(), "{record:#}");
     let name = record["fields"]["name"]["value"]
         .as_str()
@@ -749,7 +786,12 @@ async fn local_stack_a_personal_injury_intake_by_phone_ends_booked() {
         "{:#}",
         record["fields"]
     );
-    assert_eq!(call["outcome"], "completed", "{call:#}");
+    assert_eq!(call["outcome"], i["status"], "{call:#}");
+    assert_eq!(
+        record["fields"]["phone"]["value"], "+15035550142",
+        "{:#}",
+        record["fields"]
+    );
     assert_eq!(call["has_recording"], true);
     // The caller's side, for the benchmark notes: end of each line → the
     // agent's first audio.
