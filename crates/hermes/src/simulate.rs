@@ -196,6 +196,31 @@ pub fn parse_twiml(xml: &str) -> anyhow::Result<(String, Vec<(String, String)>)>
     Ok((url, params))
 }
 
+/// What Twilio sends first on a media stream: `connected`, then `start`
+/// with the TwiML's parameters (μ-law at 8 kHz, the inbound track).
+pub fn stream_opening(
+    stream_sid: &str,
+    account_sid: &str,
+    call_sid: &str,
+    params: Vec<(String, String)>,
+) -> [String; 2] {
+    let custom: serde_json::Map<String, serde_json::Value> =
+        params.into_iter().map(|(k, v)| (k, v.into())).collect();
+    [
+        serde_json::json!({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+            .to_string(),
+        serde_json::json!({
+            "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
+            "start": {
+                "streamSid": stream_sid, "accountSid": account_sid, "callSid": call_sid,
+                "tracks": ["inbound"], "customParameters": custom,
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
+            }
+        })
+        .to_string(),
+    ]
+}
+
 impl Simulation {
     async fn post_signed(
         &self,
@@ -245,27 +270,9 @@ impl Simulation {
             .with_context(|| format!("connecting the media stream {url}"))?;
         let (mut sink, mut stream) = ws.split();
         let stream_sid = format!("MZ{}", uuid::Uuid::new_v4().simple());
-        sink.send(Message::Text(
-            serde_json::json!({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-                .to_string()
-                .into(),
-        ))
-        .await?;
-        let custom: serde_json::Map<String, serde_json::Value> =
-            params.into_iter().map(|(k, v)| (k, v.into())).collect();
-        sink.send(Message::Text(
-            serde_json::json!({
-                "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
-                "start": {
-                    "streamSid": stream_sid, "accountSid": self.account_sid, "callSid": call_sid,
-                    "tracks": ["inbound"], "customParameters": custom,
-                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
-                }
-            })
-            .to_string()
-            .into(),
-        ))
-        .await?;
+        for opening in stream_opening(&stream_sid, &self.account_sid, &call_sid, params) {
+            sink.send(Message::Text(opening.into())).await?;
+        }
 
         let started = Instant::now();
         let ms = |at: Instant| at.duration_since(started).as_millis() as u64;

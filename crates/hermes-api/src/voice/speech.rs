@@ -221,15 +221,19 @@ impl VadService {
                     metrics::histogram!("hermes_vad_batch_size").record(batch.len() as f64);
                     metrics::histogram!("hermes_vad_batch_seconds")
                         .record(started.elapsed().as_secs_f64());
+                    metrics::counter!("hermes_vad_frames_total").increment(batch.len() as u64);
                     drop(batch);
                     for ((_, seq, _, reply), p) in pending.drain(..).zip(probs) {
                         // A call that ended or is backed up loses a verdict,
                         // never the batcher.
-                        let _ = reply.try_send(VadVerdict {
-                            seq,
-                            probability: p,
-                            gated: false,
-                        });
+                        deliver(
+                            &reply,
+                            VadVerdict {
+                                seq,
+                                probability: p,
+                                gated: false,
+                            },
+                        );
                     }
                 }
             })
@@ -265,6 +269,14 @@ impl VadService {
     }
 }
 
+/// Sends a verdict without waiting; one that does not fit (the call is
+/// backed up, or gone) is counted, so a load test sees it.
+fn deliver(reply: &mpsc::Sender<VadVerdict>, verdict: VadVerdict) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = reply.try_send(verdict) {
+        metrics::counter!("hermes_vad_verdicts_dropped_total").increment(1);
+    }
+}
+
 /// One call's view of the [`VadService`]: collects audio into the model's
 /// frame size and submits frames; closes the model's state when dropped.
 pub struct VadStream {
@@ -293,11 +305,14 @@ impl VadStream {
             n += 1;
             let rms = (frame.iter().map(|v| v * v).sum::<f32>() / frame.len() as f32).sqrt();
             if rms < self.service.gate_rms {
-                let _ = self.reply.try_send(VadVerdict {
-                    seq: self.seq,
-                    probability: 0.0,
-                    gated: true,
-                });
+                deliver(
+                    &self.reply,
+                    VadVerdict {
+                        seq: self.seq,
+                        probability: 0.0,
+                        gated: true,
+                    },
+                );
                 continue;
             }
             let _ = self.service.tx.send(VadRequest::Frame {
