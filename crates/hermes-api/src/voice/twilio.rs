@@ -248,6 +248,7 @@ pub async fn stream(
         return (StatusCode::NOT_FOUND, "no such firm").into_response();
     };
     ws.max_message_size(wire::MAX_MESSAGE_BYTES)
+        .read_buffer_size(wire::READ_BUFFER_BYTES)
         .on_upgrade(move |socket| media(state, tenant.id, socket))
 }
 

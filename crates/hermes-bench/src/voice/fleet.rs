@@ -74,8 +74,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// The barge-in line starts this far into the agent's reply.
 const BARGE_AFTER: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(20);
-/// The media stream's read buffer: a dozen of the server's messages.
-const READ_BUFFER: usize = 4 * 1024;
 
 struct Shared {
     args: FleetArgs,
@@ -266,9 +264,9 @@ async fn converse(
     .text()
     .await?;
     let (ws_url, params) = hermes::simulate::parse_twiml(&twiml)?;
-    // tungstenite zero-fills its whole read buffer (128 KiB by default)
-    // before every read: far more than a 20 ms frame needs.
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    // See `READ_BUFFER_BYTES`: the default buffer is zero-filled per read.
+    let config =
+        WebSocketConfig::default().read_buffer_size(hermes_voice::twilio::READ_BUFFER_BYTES);
     let (ws, _) = tokio_tungstenite::connect_async_with_config(ws_url.as_str(), Some(config), true)
         .await
         .context("opening the media stream")?;
