@@ -301,7 +301,11 @@ async fn converse(
                 // its payload is the agent's tone.
                 if text.starts_with(r#"{"event":"media""#) {
                     c.queued += 1;
-                    c.heard_since_line = true;
+                    // Only what the agent says after our line answers it
+                    // (over the line, it is what we interrupt).
+                    if c.speaking.is_none() {
+                        c.heard_since_line = true;
+                    }
                     stats.frames_total += 1;
                     let late = match c.run.as_mut() {
                         None => {
@@ -336,6 +340,7 @@ async fn converse(
                         }
                         c.queued = c.played;
                         c.run = None;
+                        c.heard_since_line = false;
                         // Twilio echoes the cleared marks at once.
                         while let Some((_, name)) = c.marks.pop_front() {
                             tx.send(Message::Text(mark(&stream_sid, &name).into())).await?;

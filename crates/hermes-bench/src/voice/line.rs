@@ -38,9 +38,11 @@ pub const LINES: [&str; 12] = [
 /// the same).
 pub const SCRIPT: [usize; 17] = [0, 1, 2, 3, 4, 5, 4, 6, 7, 4, 8, 4, 4, 4, 9, 10, 11];
 
-/// The step said over the agent's reply (the barge-in): the spelling,
-/// about a second into the agent's next question.
-pub const BARGE_STEP: usize = 2;
+/// The step said over the agent's reply (the barge-in): the caller's
+/// name, about a second into the agent's next question. A continuous
+/// phrase: a spelling's pauses between letters would restart the
+/// listener's confirmation at every letter.
+pub const BARGE_STEP: usize = 1;
 
 /// Level of the caller's voiced speech (RMS over its voiced extent).
 pub const SPEECH_DBFS: f32 = -22.0;

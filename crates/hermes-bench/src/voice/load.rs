@@ -12,6 +12,7 @@
 //! p99 ≤ 20 ms, no inbound frame or VAD verdict was dropped, and every
 //! call connected.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -102,6 +103,31 @@ fn usage(pid: u32, ticks: f64) -> anyhow::Result<Usage> {
     })
 }
 
+/// CPU seconds of each of a process's threads, summed by thread name
+/// (the runtime's workers share one).
+fn thread_cpu(pid: u32, ticks: f64) -> BTreeMap<String, f64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some((_, name_and_rest)), Some((_, rest))) =
+            (stat.split_once('('), stat.rsplit_once(')'))
+        else {
+            continue;
+        };
+        let name = name_and_rest.rsplit_once(')').map_or("", |(n, _)| n);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let cpu = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        *by_name.entry(name.to_owned()).or_insert(0.0) += cpu / ticks;
+    }
+    by_name
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -169,6 +195,7 @@ impl Drop for Proc {
 /// What the orchestrator read at one end of the window.
 struct Mark {
     server: Usage,
+    threads: BTreeMap<String, f64>,
     fleet: Usage,
     metrics: Scrape,
     load: String,
@@ -193,6 +220,7 @@ async fn mark(
 ) -> anyhow::Result<Mark> {
     Ok(Mark {
         server: usage(server, ticks)?,
+        threads: thread_cpu(server, ticks),
         fleet: usage(fleet, ticks)?,
         metrics: scrape(http, url).await?,
         load: loadavg(),
@@ -360,9 +388,34 @@ async fn step(args: &LoadArgs, n: usize, ticks: f64) -> anyhow::Result<Value> {
         bail!("the fleet did not report its window");
     };
     let connected = fleet_result["connected"].as_u64().unwrap_or(0) as usize;
+    // The server's own account of the run, for a closer look.
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    std::fs::write(args.out.join(format!("metrics-{n}.txt")), metrics)?;
     let _ = stop_sampling.send(());
     let samples = sampler.await?;
     let records = call_records(&http, &url, &token, connected).await?;
+    // One call's conversation as the server took it, to read beside the
+    // numbers.
+    if let Some(intake) = records.iter().find_map(|c| c["intake_id"].as_str()) {
+        let i: Value = http
+            .get(format!("{url}/api/v1/intakes/{intake}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        std::fs::write(
+            args.out.join(format!("transcript-{n}.json")),
+            serde_json::to_string_pretty(
+                &json!({"call": records[0], "transcript": i["record"]["transcript"]}),
+            )?,
+        )?;
+    }
     drop(fleet);
     drop(server);
     Ok(summarise(
@@ -391,6 +444,16 @@ fn summarise(
     let secs = end.server.at.duration_since(start.server.at).as_secs_f64();
     let server_cores = (end.server.cpu_secs - start.server.cpu_secs) / secs;
     let fleet_cores = (end.fleet.cpu_secs - start.fleet.cpu_secs) / secs;
+    // Threads that lived through the window (a call's blocking tasks come
+    // and go; they are in the process's total).
+    let threads: serde_json::Map<String, Value> = end
+        .threads
+        .iter()
+        .filter_map(|(name, cpu)| {
+            let before = start.threads.get(name)?;
+            Some((name.clone(), Value::from((cpu - before) / secs)))
+        })
+        .collect();
     let in_window: Vec<u64> = samples
         .iter()
         .filter(|u| u.at >= start.server.at && u.at <= end.server.at)
@@ -442,6 +505,7 @@ fn summarise(
         "load_average": [start.load, end.load],
         "server_cores": server_cores,
         "fleet_cores": fleet_cores,
+        "server_cores_by_thread": threads,
         "cpu_per_call_pct_of_core": 100.0 * server_cores / n as f64,
         "rss_idle_mib": idle.rss_kib as f64 / 1024.0,
         "rss_window_mean_mib": rss_window / 1024.0,
