@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::line::{BARGE_STEP, LINES, Phrasebook, SCRIPT};
+use super::line::{BARGE_STEP, DECLINE, LINES, Phrasebook, SCRIPT};
 use super::stats::{quantile, summary};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -65,6 +65,9 @@ pub struct FleetArgs {
     pub window_from: f64,
     #[arg(long)]
     pub window_secs: f64,
+    /// Callers decline the recording (the call then keeps none).
+    #[arg(long)]
+    pub decline: bool,
 }
 
 /// The agent quiet this long: the caller's turn.
@@ -154,8 +157,12 @@ impl Caller {
         }
     }
 
-    fn start_line(&mut self) {
-        self.speaking = Some((SCRIPT[self.step % SCRIPT.len()], 0));
+    fn start_line(&mut self, decline: bool) {
+        let line = match SCRIPT[self.step % SCRIPT.len()] {
+            0 if decline => DECLINE,
+            line => line,
+        };
+        self.speaking = Some((line, 0));
         self.step += 1;
         self.heard_since_line = false;
         self.reply_started = None;
@@ -394,7 +401,7 @@ async fn converse(
                 let msg = media(&stream_sid, seq, now.duration_since(started).as_millis(), payload);
                 tx.send(Message::Text(msg.into())).await?;
                 if c.next_line_due(now, stats) {
-                    c.start_line();
+                    c.start_line(a.decline);
                 }
             }
         }

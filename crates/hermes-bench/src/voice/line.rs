@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 /// The caller's lines: a cooperative caller booking a divorce
 /// consultation, in the words the text channel takes (the pilot of line
 /// `i` is `hermes_testkit::voice::pilot_hz(i)`).
-pub const LINES: [&str; 12] = [
+pub const LINES: [&str; 13] = [
     "yes that's fine",
     "my name is Maria Lopez",
     "L-O-P-E-Z",
@@ -31,7 +31,12 @@ pub const LINES: [&str; 12] = [
     "as soon as possible",
     "the first one",
     "no that's all",
+    "no",
 ];
+
+/// The line said instead of the script's first (the consent to record)
+/// by a caller who declines.
+pub const DECLINE: usize = 12;
 
 /// The order the caller says them in, by index into [`LINES`]; a call
 /// that outlives it starts over (the agent asks again, which is load all

@@ -44,7 +44,8 @@ pub struct LoadArgs {
     pub ms_per_word: u32,
     #[arg(long, value_enum, default_value = "silero")]
     pub vad: VadKind,
-    /// The firm records calls (the callers consent).
+    /// The callers consent to the recording (the firm keeps recordings);
+    /// `false`: they decline, and calls keep none.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub recording: bool,
     #[arg(long, default_value = "models")]
@@ -327,7 +328,7 @@ async fn step(args: &LoadArgs, n: usize, ticks: f64) -> anyhow::Result<Value> {
     let url = server.field("url: ").await?;
     let password = server.field("password: ").await?;
     let http = reqwest::Client::new();
-    let token = configure(&http, &url, &password, args.recording).await?;
+    let token = configure(&http, &url, &password, true).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = usage(server.pid(), ticks)?;
 
@@ -350,7 +351,10 @@ async fn step(args: &LoadArgs, n: usize, ticks: f64) -> anyhow::Result<Value> {
             window_from.to_string(),
             "--window-secs".into(),
             window.to_string(),
-        ],
+        ]
+        .into_iter()
+        .chain((!args.recording).then(|| "--decline".to_owned()))
+        .collect::<Vec<_>>(),
         &args.out.join(format!("fleet-{n}.log")),
     )?;
     // Resident memory, every second, until the fleet reports.
