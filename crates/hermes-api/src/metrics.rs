@@ -20,16 +20,34 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Voice timing buckets in seconds: fine around the 20 ms frame (pacing
+/// lateness, server-added turn latency) and the 250 ms barge-in target.
+/// Histograms rather than summaries: a scrape at each end of a load run
+/// subtracts into what happened between them (`hermes-voice-bench`).
+const VOICE_BUCKETS: &[f64] = &[
+    0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1.0, 2.0,
+    5.0,
+];
+
 pub fn handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
+            let mut builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("hermes_http_request_duration_seconds".into()),
                     LATENCY_BUCKETS,
                 )
-                .expect("static buckets are valid")
-                .build_recorder();
+                .expect("static buckets are valid");
+            for name in [
+                "hermes_voice_pacing_lateness_seconds",
+                "hermes_voice_turn_latency_seconds",
+                "hermes_voice_barge_in_seconds",
+            ] {
+                builder = builder
+                    .set_buckets_for_metric(Matcher::Full(name.into()), VOICE_BUCKETS)
+                    .expect("static buckets are valid");
+            }
+            let recorder = builder.build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
@@ -91,6 +109,33 @@ fn describe() {
     metrics::describe_counter!(
         "hermes_notifications_dead_total",
         "Escalation notifications that ran out of attempts, by kind"
+    );
+    metrics::describe_histogram!(
+        "hermes_voice_pacing_lateness_seconds",
+        metrics::Unit::Seconds,
+        "How late each send of a call's agent audio ran against its 20 ms schedule"
+    );
+    metrics::describe_histogram!(
+        "hermes_voice_turn_latency_seconds",
+        metrics::Unit::Seconds,
+        "End of the caller's turn decided → first frame of the reply sent"
+    );
+    metrics::describe_histogram!(
+        "hermes_voice_barge_in_seconds",
+        metrics::Unit::Seconds,
+        "Arrival of the caller audio that started a barge-in → clear sent"
+    );
+    metrics::describe_counter!(
+        "hermes_vad_frames_total",
+        "Frames scored by the node's VAD service (model or gate)"
+    );
+    metrics::describe_counter!(
+        "hermes_vad_frames_gated_total",
+        "Frames the Silero backend's energy gate answered without the model"
+    );
+    metrics::describe_counter!(
+        "hermes_vad_verdicts_dropped_total",
+        "VAD verdicts lost because a call's verdict queue was full or gone"
     );
 }
 

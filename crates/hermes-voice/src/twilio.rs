@@ -12,6 +12,13 @@ use serde::{Deserialize, Serialize};
 use crate::stream::envelope;
 pub use crate::stream::{MAX_MESSAGE_BYTES, OutMark, OutMedia, Problem};
 
+/// The stream's read buffer: a dozen 20 ms frames. tungstenite zero-fills
+/// the whole buffer before every read (128 KiB by default), and a call
+/// reads 50 small messages a second, so a large buffer costs a memset of
+/// it 50 times a second and 128 KiB of memory per call; a message larger
+/// than the buffer is still read whole (the buffer grows for it).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// A message from Twilio.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {

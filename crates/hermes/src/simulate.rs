@@ -321,6 +321,23 @@ pub fn parse_twiml(xml: &str) -> anyhow::Result<(String, Vec<(String, String)>)>
     Ok((url, params))
 }
 
+/// What Twilio sends first on a media stream: `connected`, then `start`
+/// with the TwiML's parameters (μ-law at 8 kHz, the inbound track).
+pub fn stream_opening(
+    stream_sid: &str,
+    account_sid: &str,
+    call_sid: &str,
+    params: Vec<(String, String)>,
+) -> [String; 2] {
+    let twilio = Provider::Twilio {
+        auth_token: String::new(),
+    };
+    [
+        twilio.connected(),
+        twilio.start(stream_sid, account_sid, call_sid, ("", ""), params),
+    ]
+}
+
 impl Simulation {
     /// What the caller made of the agent's audio (nothing without an ear).
     /// Recognition is slow: on a multi-threaded runtime the worker lets

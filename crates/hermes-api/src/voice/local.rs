@@ -68,6 +68,7 @@ impl VadBackend for SileroBackend {
                     None => round.push((i, self.vad.stream().with_gate(EnergyGate::default()))),
                 }
             }
+            let gated_before: u64 = round.iter().map(|(_, s)| s.gated_frames()).sum();
             let mut items: Vec<(&mut VadStream, &[f32])> = Vec::with_capacity(round.len());
             let idx: Vec<usize> = round.iter().map(|(i, _)| *i).collect();
             for (i, s) in round.iter_mut() {
@@ -82,6 +83,8 @@ impl VadBackend for SileroBackend {
                 Err(e) => tracing::error!(error = %e, "Silero VAD failed on a batch"),
             }
             drop(items);
+            let gated: u64 = round.iter().map(|(_, s)| s.gated_frames()).sum();
+            metrics::counter!("hermes_vad_frames_gated_total").increment(gated - gated_before);
             for (i, s) in round {
                 self.streams.insert(batch[i].0, s);
             }

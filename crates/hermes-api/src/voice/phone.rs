@@ -358,6 +358,7 @@ async fn stream<W: Wire>(
     // Over the parsers' own limit but under the socket's, so an oversized
     // message is counted and survived, not a reason to drop the call.
     ws.max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(hermes_voice::twilio::READ_BUFFER_BYTES)
         .on_upgrade(move |socket| media(state, tenant.id, socket, wire))
 }
 

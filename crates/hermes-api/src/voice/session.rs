@@ -818,7 +818,14 @@ pub async fn run(
     housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     let hung_up = loop {
-        let tick = next_send.filter(|_| !playout.is_idle());
+        // Nothing queued, nothing scheduled: a clear (barge-in, keypad)
+        // empties the playout between ticks, and the next reply must start
+        // a schedule of its own, not catch up with the cleared one's (that
+        // sent its first seconds in one burst, past the reach of a clear).
+        if playout.is_idle() {
+            next_send = None;
+        }
+        let tick = next_send;
         tokio::select! {
             biased;
             msg = inbound.recv() => match msg {

@@ -323,13 +323,14 @@ enum VadRequest {
         seq: u64,
         samples: Vec<f32>,
         reply: mpsc::Sender<VadVerdict>,
+        sent: std::time::Instant,
     },
 }
 
 /// The node's voice-activity detector: one batcher thread serving every
-/// call. Whatever frames arrived while the model ran the previous batch
-/// form the next one, so batches grow with load and a quiet node answers
-/// at once (no timer).
+/// call. A batch is every frame that arrived within [`LINGER`] of its
+/// first one, or while the model ran the previous batch, so batches grow
+/// with load and no frame waits more than a few milliseconds.
 #[derive(Clone)]
 pub struct VadService {
     tx: std::sync::mpsc::Sender<VadRequest>,
@@ -345,6 +346,14 @@ pub struct VadService {
 /// Largest batch the model is given at once.
 const MAX_BATCH: usize = 256;
 
+/// How long a frame may wait for others to share its inference. Taking
+/// only what had arrived while the last batch ran gave batches of one on
+/// a node that keeps up (every frame paid a whole run's fixed cost, about
+/// half of it, and woke the batcher's thread); 4 ms gathers an eighth of
+/// the calls' frames (each call makes one every 32 ms) and is nothing
+/// next to the endpointer's and barge-in's hundreds of milliseconds.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(4);
+
 impl VadService {
     pub fn start(mut backend: Box<dyn VadBackend>, gate_rms: f32) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<VadRequest>();
@@ -355,6 +364,14 @@ impl VadService {
             .spawn(move || {
                 let mut pending: Vec<(u64, u64, Vec<f32>, mpsc::Sender<VadVerdict>)> = Vec::new();
                 while let Ok(first) = rx.recv() {
+                    // Let the frames other calls make about now join this
+                    // one's batch (see LINGER); a frame that already waited
+                    // that long, because the last batch ran, goes at once.
+                    if let VadRequest::Frame { sent, .. } = &first {
+                        std::thread::sleep(
+                            (*sent + LINGER).saturating_duration_since(std::time::Instant::now()),
+                        );
+                    }
                     let mut next = Some(first);
                     while let Some(req) = next.take() {
                         match req {
@@ -365,6 +382,7 @@ impl VadService {
                                 seq,
                                 samples,
                                 reply,
+                                ..
                             } => pending.push((stream, seq, samples, reply)),
                         }
                         if pending.len() < MAX_BATCH {
@@ -383,15 +401,19 @@ impl VadService {
                     metrics::histogram!("hermes_vad_batch_size").record(batch.len() as f64);
                     metrics::histogram!("hermes_vad_batch_seconds")
                         .record(started.elapsed().as_secs_f64());
+                    metrics::counter!("hermes_vad_frames_total").increment(batch.len() as u64);
                     drop(batch);
                     for ((_, seq, _, reply), p) in pending.drain(..).zip(probs) {
                         // A call that ended or is backed up loses a verdict,
                         // never the batcher.
-                        let _ = reply.try_send(VadVerdict {
-                            seq,
-                            probability: p,
-                            gated: false,
-                        });
+                        deliver(
+                            &reply,
+                            VadVerdict {
+                                seq,
+                                probability: p,
+                                gated: false,
+                            },
+                        );
                     }
                 }
             })
@@ -427,6 +449,14 @@ impl VadService {
     }
 }
 
+/// Sends a verdict without waiting; one that does not fit (the call is
+/// backed up, or gone) is counted, so a load test sees it.
+fn deliver(reply: &mpsc::Sender<VadVerdict>, verdict: VadVerdict) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = reply.try_send(verdict) {
+        metrics::counter!("hermes_vad_verdicts_dropped_total").increment(1);
+    }
+}
+
 /// One call's view of the [`VadService`]: collects audio into the model's
 /// frame size and submits frames; closes the model's state when dropped.
 pub struct VadStream {
@@ -455,11 +485,14 @@ impl VadStream {
             n += 1;
             let rms = (frame.iter().map(|v| v * v).sum::<f32>() / frame.len() as f32).sqrt();
             if rms < self.service.gate_rms {
-                let _ = self.reply.try_send(VadVerdict {
-                    seq: self.seq,
-                    probability: 0.0,
-                    gated: true,
-                });
+                deliver(
+                    &self.reply,
+                    VadVerdict {
+                        seq: self.seq,
+                        probability: 0.0,
+                        gated: true,
+                    },
+                );
                 continue;
             }
             let _ = self.service.tx.send(VadRequest::Frame {
@@ -467,6 +500,7 @@ impl VadStream {
                 seq: self.seq,
                 samples: frame,
                 reply: self.reply.clone(),
+                sent: std::time::Instant::now(),
             });
         }
         n
