@@ -451,6 +451,10 @@ impl Simulation {
                             report.clears += 1;
                             queued_frames -= playback.len();
                             playback.clear();
+                            // What played was the reply we cut into, not
+                            // an answer to us: our turn comes after the
+                            // agent's next words.
+                            heard_since_line = false;
                             // The provider echoes the cleared marks at once.
                             while let Some((_, name)) = pending_marks.pop_front() {
                                 if sink.send(Message::Text(wire.mark(&stream_sid, &name).into())).await.is_err() { report.agent_hung_up = true; break 'call; }
