@@ -323,14 +323,13 @@ enum VadRequest {
         seq: u64,
         samples: Vec<f32>,
         reply: mpsc::Sender<VadVerdict>,
-        sent: std::time::Instant,
     },
 }
 
 /// The node's voice-activity detector: one batcher thread serving every
-/// call. A batch is every frame that arrived within [`LINGER`] of its
-/// first one, or while the model ran the previous batch, so batches grow
-/// with load and no frame waits more than a few milliseconds.
+/// call. Whatever frames arrived while the model ran the previous batch
+/// form the next one, so batches grow with load and a quiet node answers
+/// at once (no timer).
 #[derive(Clone)]
 pub struct VadService {
     tx: std::sync::mpsc::Sender<VadRequest>,
@@ -346,14 +345,6 @@ pub struct VadService {
 /// Largest batch the model is given at once.
 const MAX_BATCH: usize = 256;
 
-/// How long a frame may wait for others to share its inference. Taking
-/// only what had arrived while the last batch ran gave batches of one on
-/// a node that keeps up (every frame paid a whole run's fixed cost, about
-/// half of it, and woke the batcher's thread); 4 ms gathers an eighth of
-/// the calls' frames (each call makes one every 32 ms) and is nothing
-/// next to the endpointer's and barge-in's hundreds of milliseconds.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(4);
-
 impl VadService {
     pub fn start(mut backend: Box<dyn VadBackend>, gate_rms: f32) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<VadRequest>();
@@ -364,14 +355,6 @@ impl VadService {
             .spawn(move || {
                 let mut pending: Vec<(u64, u64, Vec<f32>, mpsc::Sender<VadVerdict>)> = Vec::new();
                 while let Ok(first) = rx.recv() {
-                    // Let the frames other calls make about now join this
-                    // one's batch (see LINGER); a frame that already waited
-                    // that long, because the last batch ran, goes at once.
-                    if let VadRequest::Frame { sent, .. } = &first {
-                        std::thread::sleep(
-                            (*sent + LINGER).saturating_duration_since(std::time::Instant::now()),
-                        );
-                    }
                     let mut next = Some(first);
                     while let Some(req) = next.take() {
                         match req {
@@ -382,7 +365,6 @@ impl VadService {
                                 seq,
                                 samples,
                                 reply,
-                                ..
                             } => pending.push((stream, seq, samples, reply)),
                         }
                         if pending.len() < MAX_BATCH {
@@ -500,7 +482,6 @@ impl VadStream {
                 seq: self.seq,
                 samples: frame,
                 reply: self.reply.clone(),
-                sent: std::time::Instant::now(),
             });
         }
         n
