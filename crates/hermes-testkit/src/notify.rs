@@ -46,22 +46,20 @@ async fn wait_for_port(port: u16, child: &mut Child, within: Duration) -> Result
     }
 }
 
-/// Twilio's REST API 2010-04-01, mocked by Prism from the published spec.
-pub struct TwilioMock {
+/// A validating mock of a published OpenAPI document, served by Prism: a
+/// request that breaks the document is answered 4xx with the violation
+/// (`--errors`), as the real service would refuse it.
+pub struct PrismMock {
     child: Child,
     pub base_url: String,
+    /// Prism's log (what it validated and found wrong).
+    log: tempfile::NamedTempFile,
 }
 
-impl TwilioMock {
-    /// The spec: `$HERMES_TWILIO_SPEC`, else `../shared/twilio/…` beside
-    /// the project.
-    pub fn spec() -> PathBuf {
-        std::env::var_os("HERMES_TWILIO_SPEC")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace().join("../shared/twilio/twilio-api-v2010.openapi.json"))
-    }
-
-    pub async fn start() -> Option<Self> {
+impl PrismMock {
+    /// Serves `spec` (`what` names it in messages); `None` (skipped) when
+    /// Prism or the document is missing outside CI.
+    pub async fn start(spec: PathBuf, what: &str) -> Option<Self> {
         let prism = std::env::var_os("HERMES_PRISM")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace().join("tools/prism/node_modules/.bin/prism"));
@@ -75,15 +73,12 @@ impl TwilioMock {
             );
             return None;
         }
-        let spec = Self::spec();
         if !spec.exists() {
-            crate::unavailable(
-                "Twilio's OpenAPI document",
-                &format!("{} missing", spec.display()),
-            );
+            crate::unavailable(what, &format!("{} missing", spec.display()));
             return None;
         }
         let port = free_port();
+        let log = tempfile::NamedTempFile::new().expect("a log file for Prism");
         let mut child = Command::new(&prism)
             .args([
                 "mock",
@@ -95,24 +90,78 @@ impl TwilioMock {
             ])
             .arg(&spec)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.reopen().expect("Prism's log"))
+            .stderr(log.reopen().expect("Prism's log"))
             .kill_on_drop(true)
             .spawn()
             .expect("spawning Prism");
-        if let Err(why) = wait_for_port(port, &mut child, Duration::from_secs(60)).await {
+        if let Err(why) = wait_for_port(port, &mut child, Duration::from_secs(90)).await {
             panic!("Prism did not start: {why}");
         }
         Some(Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
+            log,
         })
+    }
+
+    /// Every violation of the document Prism has reported so far (its
+    /// answer to such a request is the document's example error, which
+    /// does not say what was wrong; its log does).
+    pub fn violations(&self) -> Vec<String> {
+        std::fs::read_to_string(self.log.path())
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Violation:") && l.contains("error"))
+            .map(|l| {
+                l.split_once("Violation:")
+                    .map_or(l, |(_, v)| v)
+                    .trim()
+                    .to_owned()
+            })
+            .collect()
     }
 }
 
-impl Drop for TwilioMock {
+impl Drop for PrismMock {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
+    }
+}
+
+/// Twilio's REST API 2010-04-01, mocked by Prism from the published spec.
+pub struct TwilioMock;
+
+impl TwilioMock {
+    /// The spec: `$HERMES_TWILIO_SPEC`, else `../shared/twilio/…` beside
+    /// the project.
+    pub fn spec() -> PathBuf {
+        std::env::var_os("HERMES_TWILIO_SPEC")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("../shared/twilio/twilio-api-v2010.openapi.json"))
+    }
+
+    #[allow(clippy::new_ret_no_self)]
+    pub async fn start() -> Option<PrismMock> {
+        PrismMock::start(Self::spec(), "Twilio's OpenAPI document").await
+    }
+}
+
+/// Clio's Manage API v4, mocked by Prism from the published spec (its
+/// paths without the `/api/v4` prefix: the base URL stands for it).
+pub struct ClioMock;
+
+impl ClioMock {
+    /// The spec: `$HERMES_CLIO_SPEC`, else `../shared/clio/…` beside the
+    /// project.
+    pub fn spec() -> PathBuf {
+        std::env::var_os("HERMES_CLIO_SPEC")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("../shared/clio/clio-manage-v4.openapi.json"))
+    }
+
+    pub async fn start() -> Option<PrismMock> {
+        PrismMock::start(Self::spec(), "Clio's OpenAPI document").await
     }
 }
 

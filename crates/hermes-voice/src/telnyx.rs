@@ -85,11 +85,35 @@ pub struct Start {
     pub media_format: MediaFormat,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The inbound audio's format as the `start` frame gives it (zero or
+/// empty where Telnyx left a field out).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MediaFormat {
     pub encoding: String,
     pub sample_rate: u32,
     pub channels: u32,
+}
+
+impl MediaFormat {
+    /// μ-law at 8 kHz, mono — what HERMES asks for (`codec="PCMU"`) and
+    /// decodes. A field left out is taken as asked.
+    pub fn is_pcmu_8k(&self) -> bool {
+        let e = self.encoding.to_ascii_lowercase();
+        (e.is_empty() || e == "pcmu" || e == "audio/x-mulaw")
+            && matches!(self.sample_rate, 0 | 8000)
+            && matches!(self.channels, 0 | 1)
+    }
+}
+
+/// `media_format` as sent: numbers as numbers or strings, any field absent.
+#[derive(Deserialize, Default)]
+struct RawFormat {
+    #[serde(default)]
+    encoding: String,
+    #[serde(default)]
+    sample_rate: Option<serde_json::Value>,
+    #[serde(default)]
+    channels: Option<serde_json::Value>,
 }
 
 /// Telnyx's own fields of a message (beside [`crate::stream::Common`]).
@@ -119,7 +143,8 @@ struct RawStart {
     to: Option<String>,
     #[serde(default)]
     custom_parameters: BTreeMap<String, String>,
-    media_format: MediaFormat,
+    #[serde(default)]
+    media_format: RawFormat,
 }
 
 #[derive(Deserialize)]
@@ -131,7 +156,7 @@ struct RawStop {
 #[derive(Deserialize)]
 struct RawError {
     #[serde(default)]
-    code: Option<i64>,
+    code: Option<serde_json::Value>,
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -156,7 +181,11 @@ pub fn parse(text: &str) -> Result<Inbound, Problem> {
                 from: s.from,
                 to: s.to,
                 custom_parameters: s.custom_parameters,
-                media_format: s.media_format,
+                media_format: MediaFormat {
+                    encoding: s.media_format.encoding,
+                    sample_rate: crate::stream::number(&s.media_format.sample_rate) as u32,
+                    channels: crate::stream::number(&s.media_format.channels) as u32,
+                },
             }))
         }
         "media" => Ok(Inbound::Media(event.media(c.media, &raw.sequence_number)?)),
@@ -172,7 +201,10 @@ pub fn parse(text: &str) -> Result<Inbound, Problem> {
         "error" => {
             let e = event.object(raw.payload, "payload")?;
             Ok(Inbound::Error {
-                code: e.code,
+                code: e
+                    .code
+                    .is_some()
+                    .then(|| crate::stream::number(&e.code) as i64),
                 title: e.title,
                 detail: e.detail,
             })
@@ -490,6 +522,40 @@ mod tests {
                 ..
             }))
         ));
+        assert_eq!(
+            parse(r#"{"event": "error", "payload": {"code": "100003", "title": "t"}}"#),
+            Ok(Inbound::Error {
+                code: Some(100003),
+                title: "t".into(),
+                detail: String::new()
+            })
+        );
+    }
+
+    #[test]
+    fn the_media_format_is_read_leniently_and_checked() {
+        let start = |format: &str| {
+            let text = format!(
+                r#"{{"event": "start", "stream_id": "s", "start": {{"call_control_id": "v2:c"{format}}}}}"#
+            );
+            match parse(&text) {
+                Ok(Inbound::Start(s)) => s.media_format,
+                other => panic!("{other:?}"),
+            }
+        };
+        // Absent: taken as asked.
+        assert!(start("").is_pcmu_8k());
+        let f = start(
+            r#", "media_format": {"encoding": "audio/x-mulaw", "sample_rate": "8000", "channels": "1"}"#,
+        );
+        assert_eq!((f.sample_rate, f.channels), (8000, 1));
+        assert!(f.is_pcmu_8k());
+        assert!(
+            !start(r#", "media_format": {"encoding": "PCMA", "sample_rate": 8000}"#).is_pcmu_8k()
+        );
+        assert!(
+            !start(r#", "media_format": {"encoding": "PCMU", "sample_rate": 16000}"#).is_pcmu_8k()
+        );
     }
 
     #[test]

@@ -127,8 +127,13 @@ impl Application {
             // The cloud providers need no loading: known at once, and
             // added to the local engines when those have loaded.
             let (stt, tts) = settings.voice.cloud().engines()?;
-            hermes_api::voice::Voice::new(settings.voice.voice_config())
-                .with_extra_engines(stt, tts)
+            // Recordings in progress spool (sealed) beside the data.
+            let spool = settings.data_dir.join("spool");
+            std::fs::create_dir_all(&spool)
+                .with_context(|| format!("creating spool directory {}", spool.display()))?;
+            let mut config = settings.voice.voice_config();
+            config.spool_dir = Some(spool);
+            hermes_api::voice::Voice::new(config).with_extra_engines(stt, tts)
         });
         if settings.voice.local_engines {
             let voice = state.voice.clone();

@@ -13,6 +13,7 @@ pub mod cloud;
 pub mod local;
 pub mod phone;
 pub mod record;
+pub mod recorder;
 pub mod session;
 pub mod settings;
 pub mod speech;
@@ -82,6 +83,18 @@ pub struct VoiceConfig {
     /// How long a firm's synthesiser gets to its first audio before the
     /// node's default speaks instead.
     pub tts_fallback_after: Duration,
+    /// Where recordings in progress are spooled, sealed (the system's
+    /// temporary directory when unset; the binary uses
+    /// `<data_dir>/spool`, on the data's disk rather than a RAM-backed
+    /// `/tmp`).
+    pub spool_dir: Option<std::path::PathBuf>,
+}
+
+impl VoiceConfig {
+    /// The directory recordings in progress are spooled into.
+    pub fn spool_dir(&self) -> std::path::PathBuf {
+        self.spool_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
 }
 
 impl Default for VoiceConfig {
@@ -95,6 +108,7 @@ impl Default for VoiceConfig {
             default_retention_days: 90,
             stt_fallback_after: Duration::from_secs(3),
             tts_fallback_after: Duration::from_millis(1500),
+            spool_dir: None,
         }
     }
 }

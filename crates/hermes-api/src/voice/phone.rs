@@ -440,7 +440,10 @@ async fn media<W: Wire>(state: AppState, tenant: TenantId, mut socket: WebSocket
                 let Some(out) = out else { break };
                 let msg = match out {
                     Outbound::Audio(frame) => {
-                        let ulaw: Vec<u8> = frame.iter().map(|s| g711::ulaw_encode(*s)).collect();
+                        // Whole 20 ms frames (Telnyx takes no less): the last is padded
+        // with μ-law silence.
+        let mut ulaw: Vec<u8> = frame.iter().map(|s| g711::ulaw_encode(*s)).collect();
+        ulaw.resize(160, 0xFF);
                         wire.media(&ulaw)
                     }
                     Outbound::Mark(name) => wire.mark(&name),

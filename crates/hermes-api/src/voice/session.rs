@@ -39,6 +39,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::recorder::Recorder;
 use super::speech::{SpeechToText, TextToSpeech, VadService, VadVerdict};
 use crate::agent::{drive, firm_for, update_of};
 use crate::state::AppState;
@@ -717,6 +718,30 @@ impl Running {
 
 // --- the listener: the call's main loop --------------------------------------------
 
+/// The runtime the agents' turns run on, apart from the media path's.
+///
+/// Why: a turn awaits several database round trips (SQLite's writer is one
+/// connection, held for the whole transaction), each a wake-up of the
+/// turn's task. On the media path's runtime, busy with every call's 50
+/// frames a second, each wake-up waited behind hundreds of frame tasks:
+/// at 750 calls the writer's transactions, and so the turns queued behind
+/// them, stretched to 150 ms at p95 while the database itself was idle.
+/// Here a turn's wake-ups are prompt; the media path keeps its own
+/// workers for pacing. Channels join the two.
+fn agent_runtime() -> &'static tokio::runtime::Handle {
+    static AGENT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("hermes-agent")
+                .enable_all()
+                .build()
+                .expect("starting the agents' runtime")
+        })
+        .handle()
+}
+
 /// Runs one call until it ends. `inbound` closing counts as a hang-up.
 pub async fn run(
     state: AppState,
@@ -760,16 +785,32 @@ pub async fn run(
 
     let (think_tx, think_rx) = mpsc::channel::<ThinkIn>(16);
     let (said_tx, mut said_rx) = mpsc::channel::<ThinkOut>(256);
-    let thinker = match Thinker::start(
-        state.clone(),
-        spec.clone(),
-        engines.clone(),
-        said_tx,
-        generation.clone(),
-    )
-    .await
-    {
-        Ok(t) => tokio::spawn(t.run(think_rx)),
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let thinker = agent_runtime().spawn({
+        let (state, spec, engines, generation) = (
+            state.clone(),
+            spec.clone(),
+            engines.clone(),
+            generation.clone(),
+        );
+        async move {
+            match Thinker::start(state, spec, engines, said_tx, generation).await {
+                Ok(t) => {
+                    let _ = started_tx.send(Ok(()));
+                    t.run(think_rx).await;
+                }
+                Err(e) => {
+                    let _ = started_tx.send(Err(e));
+                }
+            }
+        }
+    });
+    match started_rx.await.unwrap_or_else(|_| {
+        Err(crate::ApiError::internal(anyhow::anyhow!(
+            "the agent's task ended before it started"
+        )))
+    }) {
+        Ok(()) => {}
         Err(e) => {
             tracing::error!(error = %e, call = %spec.call_id, "could not start the intake for a call");
             let _ = out.send(Outbound::End { transfer: false }).await;
@@ -809,7 +850,7 @@ pub async fn run(
     // Loudness of what the agent sent lately (for the echo check).
     let mut agent_levels: VecDeque<(Instant, f32)> = VecDeque::new();
     // Both sides at the line's rate, from the caller's consent on.
-    let mut recording: Option<Vec<i16>> = None;
+    let mut recording: Option<Recorder> = None;
     let mut recorded_pos: usize = 0;
     let mut rec_started_at: usize = 0;
     let mut done: Option<(String, bool)> = None;
@@ -832,7 +873,8 @@ pub async fn run(
                 None | Some(Inbound::Hangup) => break true,
                 Some(Inbound::Audio(line)) => {
                     if let Some(rec) = recording.as_mut() {
-                        rec.extend_from_slice(&line);
+                        rec.caller(&line);
+                        rec.settle().await;
                     }
                     recorded_pos += line.len();
                     let samples = upsample.process(&line);
@@ -1003,7 +1045,12 @@ pub async fn run(
                 Some(ThinkOut::Recording(on)) => {
                     outcome.recording_consent = Some(on);
                     rec_started_at = recorded_pos;
-                    recording = if on { Some(Vec::with_capacity(rate as usize * 60)) } else { None };
+                    recording = on.then(|| Recorder::new(
+                        state.secrets.clone(),
+                        super::record::recording_context(spec.tenant, spec.call_id),
+                        state.voice.config.spool_dir(),
+                        rate,
+                    ));
                 }
                 Some(ThinkOut::Busy(b)) => {
                     thinker_busy = b;
@@ -1028,7 +1075,7 @@ pub async fn run(
                             let level = rms(&frame);
                             agent_levels.push_back((Instant::now(), level));
                             if let Some(rec) = recording.as_mut() {
-                                mix_into(rec, &frame, recorded_pos.saturating_sub(rec_started_at));
+                                rec.agent(&frame, recorded_pos.saturating_sub(rec_started_at));
                             }
                             if turn > 0 && !turn_first_frame.contains_key(&turn) {
                                 let now = Instant::now();
@@ -1124,7 +1171,14 @@ pub async fn run(
     };
     outcome.transferred = transfer;
     outcome.turns = timings;
-    outcome.recording = recording.filter(|_| outcome.recording_consent == Some(true));
+    if let Some(rec) = recording.filter(|_| outcome.recording_consent == Some(true)) {
+        match rec.finish().await {
+            Ok(samples) => outcome.recording = Some(samples),
+            Err(e) => {
+                tracing::error!(call = %spec.call_id, error = %e, "could not read a call's recording back from its spool")
+            }
+        }
+    }
     drop(vad);
     outcome
 }
@@ -1177,29 +1231,12 @@ fn rms(frame: &[i16]) -> f32 {
     ((sum / frame.len() as f64).sqrt() / 32768.0) as f32
 }
 
-/// Adds the agent's frame into the recording at the caller's timeline.
-fn mix_into(rec: &mut Vec<i16>, frame: &[i16], at: usize) {
-    let at = at.min(rec.len());
-    if rec.len() < at + frame.len() {
-        rec.resize(at + frame.len(), 0);
-    }
-    for (r, s) in rec[at..].iter_mut().zip(frame) {
-        *r = r.saturating_add(*s);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_agent_is_mixed_into_the_recording_on_the_callers_timeline() {
-        let mut rec = vec![100i16; 10];
-        mix_into(&mut rec, &[1, 2, 3], 8);
-        assert_eq!(
-            rec,
-            vec![100, 100, 100, 100, 100, 100, 100, 100, 101, 102, 3]
-        );
+    fn slices_and_levels() {
         assert_eq!(slice(&[1, 2, 3, 4], 10, 11, 13), vec![2, 3]);
         assert_eq!(slice(&[1, 2, 3, 4], 10, 0, 100), vec![1, 2, 3, 4]);
         assert!(rms(&[]) == 0.0);

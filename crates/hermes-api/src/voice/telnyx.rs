@@ -72,26 +72,42 @@ impl phone::Wire for Telnyx {
         })
     }
 
-    /// A bidirectional stream in RTP mode, PCMU at 8 kHz: the telephone's
-    /// own codec, so nothing is transcoded on the way.
+    /// A bidirectional stream in RTP mode, PCMU at 8 kHz both ways: the
+    /// telephone's own codec. `codec` is the caller's side (Telnyx's
+    /// default is the call's own codec, which may be A-law or G.722);
+    /// `bidirectionalCodec` only ours.
     fn connect(url: &str, parameters: &[(&str, &str)]) -> String {
         twiml::connect_stream_with(
             url,
-            &[("bidirectionalMode", "rtp"), ("bidirectionalCodec", "PCMU")],
+            &[
+                ("codec", "PCMU"),
+                ("bidirectionalMode", "rtp"),
+                ("bidirectionalCodec", "PCMU"),
+                ("bidirectionalSamplingRate", "8000"),
+            ],
             parameters,
         )
     }
 
     fn start(&mut self, text: &str) -> Result<Option<Started>, Problem> {
         match wire::parse(text)? {
-            WireIn::Start(s) => Ok(Some(Started {
-                token: s
-                    .custom_parameters
-                    .get("token")
-                    .cloned()
-                    .unwrap_or_default(),
-                account: s.user_id,
-            })),
+            WireIn::Start(s) => {
+                if !s.media_format.is_pcmu_8k() {
+                    // We asked for PCMU; decoding anything else as μ-law
+                    // is noise, but the call goes on (a person may still
+                    // be reached by the keypad) and the log says why.
+                    tracing::error!(format = ?s.media_format, "Telnyx streams audio other than the PCMU at 8 kHz asked for");
+                    super::problem("media_format");
+                }
+                Ok(Some(Started {
+                    token: s
+                        .custom_parameters
+                        .get("token")
+                        .cloned()
+                        .unwrap_or_default(),
+                    account: s.user_id,
+                }))
+            }
             WireIn::Connected { .. } => Ok(None),
             other => {
                 if let WireIn::Error { code, title, .. } = &other {

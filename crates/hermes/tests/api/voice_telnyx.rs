@@ -169,7 +169,9 @@ async fn telnyx_webhooks_without_a_valid_signature_are_refused() {
     // PCMU, with a stream token, and the call is recorded as ringing.
     let (stream, _, xml) = ring(&app, &signer).await;
     assert!(
-        xml.contains("bidirectionalMode=\"rtp\" bidirectionalCodec=\"PCMU\""),
+        xml.contains(
+            " codec=\"PCMU\" bidirectionalMode=\"rtp\" bidirectionalCodec=\"PCMU\" bidirectionalSamplingRate=\"8000\""
+        ),
         "{xml}"
     );
     let c = calls(&app, &admin).await;
