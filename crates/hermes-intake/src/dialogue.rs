@@ -596,6 +596,13 @@ impl Engine {
             },
             Stage::Spelling => {
                 match nlu::spelled_word(text) {
+                    Some(spelled) if clipped_spelling(self.intake.field("name"), &spelled) => {
+                        // The spelling confirms the end of the name heard
+                        // ("…P-E-Z" for "Lopez"): its first letters were
+                        // lost on the line, not misheard before.
+                        let full = self.intake.field("name").unwrap_or_default().to_owned();
+                        self.set("name", &full, 0.9);
+                    }
                     Some(spelled) => {
                         let full = self.intake.field("name").unwrap_or_default().to_owned();
                         let fixed = respell_family(&full, &spelled);
@@ -1310,6 +1317,21 @@ fn read_digits(e164: &str) -> String {
     } else {
         d.iter().map(char::to_string).collect::<Vec<_>>().join(" ")
     }
+}
+
+/// Whether `spelled` is the heard family name with its first one or two
+/// letters missing — the start of a spelling clipped by the line (or the
+/// recogniser), which must not cut the name short.
+fn clipped_spelling(full: Option<&str>, spelled: &str) -> bool {
+    let words: Vec<&str> = full.unwrap_or_default().split_whitespace().collect();
+    let (Some(family), true) = (words.last(), words.len() > 1) else {
+        return false;
+    };
+    let (family, spelled) = (family.to_lowercase(), spelled.to_lowercase());
+    spelled.len() >= 2
+        && spelled.len() < family.len()
+        && family.len() - spelled.len() <= 2
+        && family.ends_with(&spelled)
 }
 
 /// Replaces the family name with its spelled form.

@@ -578,6 +578,24 @@ fn the_name_can_be_spelled_with_nato_words_and_the_number_given_in_words() {
 }
 
 #[test]
+fn a_spelling_whose_first_letters_were_lost_keeps_the_name_heard() {
+    // "Lima" lost on the line: the rest of the spelling confirms "Lopez".
+    let r = run(&["sure", "it's Maria Lopez", "papa echo zulu", "503 555 0100"]);
+    assert_eq!(r.engine.intake.field("name"), Some("Maria Lopez"));
+    // A spelling that differs elsewhere still wins.
+    let r = run(&[
+        "sure",
+        "it's Maria Lopes",
+        "lima oscar papa echo zulu",
+        "503 555 0100",
+    ]);
+    assert_eq!(r.engine.intake.field("name"), Some("Maria Lopez"));
+    // And a short family name spelled in full is taken as spelled.
+    let r = run(&["sure", "it's Maria Pez", "papa echo zed", "503 555 0100"]);
+    assert_eq!(r.engine.intake.field("name"), Some("Maria Pez"));
+}
+
+#[test]
 fn a_wrong_number_read_back_is_corrected() {
     let r = run(&[
         "yes",

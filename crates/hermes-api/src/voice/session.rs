@@ -650,8 +650,13 @@ impl Thinker {
                     // The caller interrupted: the rest is not said.
                     break 'replies;
                 }
+                // The filler covers only the wait for the turn's first
+                // audio: once the reply has begun, a slow next sentence is
+                // not a silence to fill ("…Central time, one moment, which
+                // works best?").
+                let filler_due = filler_at.filter(|_| first_audio.is_none());
                 let spoken = self
-                    .speak(sentence, generation, turn, filler_at, &mut played, || {
+                    .speak(sentence, generation, turn, filler_due, &mut played, || {
                         if first_audio.is_none() {
                             first_audio = ended.map(|e| e.elapsed().as_millis() as u64);
                         }
@@ -1125,6 +1130,14 @@ pub async fn run(
                     continue;
                 }
                 let quiet = !thinker_busy && !playout.agent_audible() && !endpointer.in_turn() && !digits.pending();
+                // The caller's silence counts from when the agent last
+                // spoke or thought, not from the caller's last turn: a
+                // reply longer than the timeout is not the caller's
+                // silence (the last frames after the last mark, or a
+                // cleared reply, end the agent's speech without a `Played`).
+                if !quiet {
+                    last_activity = Instant::now();
+                }
                 if quiet && last_activity.elapsed() >= cfg.silence_timeout {
                     last_activity = Instant::now();
                     let _ = think_tx.send(ThinkIn::Silence).await;

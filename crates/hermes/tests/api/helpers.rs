@@ -109,6 +109,14 @@ pub async fn spawn_app_pg() -> Option<TestApp> {
 }
 
 pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    // `HERMES_TEST_LOG=hermes_api=debug` shows the server's log on the
+    // test's output (nextest prints it when the test fails).
+    if let Ok(filter) = std::env::var("HERMES_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     let data_dir = Arc::new(tempfile::tempdir().unwrap());
     let mut settings = test_settings(&db, data_dir.path());
     tweak(&mut settings);

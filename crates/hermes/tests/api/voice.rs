@@ -489,6 +489,119 @@ async fn a_caller_who_declines_recording_and_hangs_up_leaves_an_abandoned_intake
 }
 
 #[tokio::test]
+async fn the_callers_silence_counts_from_the_end_of_the_agents_speech() {
+    // A question that takes longer to say than the silence timeout: the
+    // caller must still get the whole timeout after it to answer.
+    let lines = ["yes"];
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), |s| {
+        s.voice.silence_timeout_ms = 1000
+    })
+    .await;
+    let admin = telephony(&app, &app.alpha, json!({})).await;
+    let ms_per_word = 400;
+    install_engines(&app, &lines, ms_per_word);
+    let steps = vec![
+        Step::Say("yes".into()),
+        Step::Wait(Duration::from_secs(9)),
+        Step::Hangup,
+    ];
+    simulation(&app, &app.alpha, &lines)
+        .run(&steps)
+        .await
+        .unwrap();
+    let call = ended_call(&app, &admin).await;
+    let i = intake(&app, &admin, call["intake_id"].as_str().unwrap()).await;
+    let transcript = i["record"]["transcript"].as_array().unwrap().clone();
+    let at = |needle: &str| {
+        transcript
+            .iter()
+            .find(|t| t["text"].as_str().unwrap().contains(needle))
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t["at"].as_str().unwrap()).unwrap())
+            .unwrap_or_else(|| panic!("{needle:?} not in {transcript:#?}"))
+    };
+    // "Thank you." and "May I have your full name, please?" share the
+    // turn's time; the re-prompt comes after both are said and a second
+    // of the caller's silence.
+    let asked = at("your full name");
+    let prompted = at("Are you still there?");
+    let said_ms = 9 * ms_per_word as i64;
+    let gap = (prompted - asked).num_milliseconds();
+    assert!(
+        gap >= said_ms + 700,
+        "re-prompted {gap} ms after a question {said_ms} ms long: {transcript:#?}"
+    );
+}
+
+/// Tones, but slow to start on sentences containing `slow_on`.
+struct SlowSentences {
+    slow_on: &'static str,
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl TextToSpeech for SlowSentences {
+    fn name(&self) -> &str {
+        "slow"
+    }
+
+    fn sample_rate(&self) -> u32 {
+        16_000
+    }
+
+    async fn synthesize(
+        &self,
+        sentence: &str,
+    ) -> Result<Vec<i16>, hermes_api::voice::speech::SpeechError> {
+        if sentence.contains(self.slow_on) {
+            tokio::time::sleep(self.delay).await;
+        }
+        Ok(hermes_testkit::voice::tone(sentence, 100, 16_000))
+    }
+}
+
+#[tokio::test]
+async fn the_filler_never_breaks_into_a_reply_already_begun() {
+    // "Thank you." comes at once; "May I have your full name?" is slow to
+    // synthesise, past the filler's moment. The reply has begun: no "One
+    // moment." between its sentences.
+    let lines = ["yes"];
+    let app = spawn_app().await;
+    let admin = telephony(&app, &app.alpha, json!({})).await;
+    install_engines_with(
+        &app,
+        &lines,
+        Arc::new(SlowSentences {
+            slow_on: "full name",
+            delay: Duration::from_millis(2500),
+        }),
+    );
+    let steps = vec![
+        Step::Say("yes".into()),
+        Step::Wait(Duration::from_secs(5)),
+        Step::Hangup,
+    ];
+    simulation(&app, &app.alpha, &lines)
+        .run(&steps)
+        .await
+        .unwrap();
+    let call = ended_call(&app, &admin).await;
+    let turns = call["turns"].as_array().unwrap();
+    let consent = turns
+        .iter()
+        .find(|t| t["turn"] == 1)
+        .unwrap_or_else(|| panic!("{call:#}"));
+    // The reply began before the filler's moment (1.2 s)…
+    assert!(
+        consent["first_audio_ms"]
+            .as_u64()
+            .is_some_and(|ms| ms < 1200),
+        "{consent}"
+    );
+    // …so its slow second sentence was waited for in silence.
+    assert_eq!(consent["filler"], false, "{call:#}");
+}
+
+#[tokio::test]
 async fn pressing_zero_reaches_a_person() {
     let lines = ["yes"];
     // The transfer redirects the call through Twilio's REST API: here a
