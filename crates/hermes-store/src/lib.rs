@@ -37,6 +37,8 @@
 pub mod audit;
 pub mod call;
 mod call_sql;
+pub mod clio;
+mod clio_sql;
 pub mod firm;
 mod firm_sql;
 pub mod intake;
@@ -56,6 +58,7 @@ use hermes_core::{ApiKeyId, Email, RefreshFamilyId, TenantId, TenantSlug, UserId
 
 pub use audit::{AuditEvent, ChainReport};
 pub use call::*;
+pub use clio::*;
 pub use firm::*;
 pub use intake::*;
 pub use model::*;
@@ -230,7 +233,9 @@ pub trait Store: Send + Sync + 'static {
 /// Everything that belongs to one tenant. See the crate docs for why there
 /// is no `tenant_id` parameter anywhere below.
 #[async_trait]
-pub trait TenantStore: FirmStore + IntakeStore + OutboxStore + CallStore + Send + Sync {
+pub trait TenantStore:
+    FirmStore + IntakeStore + OutboxStore + CallStore + ClioStore + Send + Sync
+{
     fn tenant_id(&self) -> TenantId;
 
     /// Changes this tenant's own profile.

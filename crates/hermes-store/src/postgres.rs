@@ -123,6 +123,7 @@ crate::sql::impl_backend!(store = PgStore, scoped = PgTenant, db = Postgres);
 crate::firm_sql::impl_firm_backend!(scoped = PgTenant, db = Postgres);
 crate::intake_sql::impl_intake_backend!(scoped = PgTenant, db = Postgres);
 crate::call_sql::impl_call_backend!(scoped = PgTenant, db = Postgres);
+crate::clio_sql::impl_clio_backend!(scoped = PgTenant, db = Postgres);
 crate::outbox_sql::impl_outbox_backend!(
     store = PgStore,
     scoped = PgTenant,

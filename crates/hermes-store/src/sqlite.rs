@@ -152,6 +152,7 @@ crate::sql::impl_backend!(store = SqliteStore, scoped = SqliteTenant, db = Sqlit
 crate::firm_sql::impl_firm_backend!(scoped = SqliteTenant, db = Sqlite);
 crate::intake_sql::impl_intake_backend!(scoped = SqliteTenant, db = Sqlite);
 crate::call_sql::impl_call_backend!(scoped = SqliteTenant, db = Sqlite);
+crate::clio_sql::impl_clio_backend!(scoped = SqliteTenant, db = Sqlite);
 crate::outbox_sql::impl_outbox_backend!(
     store = SqliteStore,
     scoped = SqliteTenant,

@@ -1673,7 +1673,103 @@ async fn question_sets_are_per_tenant_documents(ctx: Ctx) {
 
 // ---------------------------------------------------------------------------
 
+async fn clio_connections_and_single_use_oauth_states(ctx: Ctx) {
+    let (t, admin) = tenant(&ctx, "firm").await;
+    let (other, _) = tenant(&ctx, "other").await;
+    let s = ctx.store.scoped(t.id);
+    let user = *admin.id.as_uuid();
+    let state = |hash: &str, valid: Duration| OAuthStateRow {
+        state_hash: hash.into(),
+        user_id: user,
+        region: "eu".into(),
+        created_at: now(),
+        expires_at: now() + valid,
+    };
+    s.put_oauth_state(&state("h1", Duration::minutes(10)), ev("clio.authorize"))
+        .await
+        .unwrap();
+    s.put_oauth_state(&state("old", Duration::seconds(-1)), ev("clio.authorize"))
+        .await
+        .unwrap();
+    // Another firm cannot take it; taking it twice gives it once.
+    assert!(
+        ctx.store
+            .scoped(other.id)
+            .take_oauth_state("h1", now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let taken = s.take_oauth_state("h1", now()).await.unwrap().unwrap();
+    assert_eq!((taken.user_id, taken.region.as_str()), (user, "eu"));
+    assert!(s.take_oauth_state("h1", now()).await.unwrap().is_none());
+    // An expired one is not honoured.
+    assert!(s.take_oauth_state("old", now()).await.unwrap().is_none());
+
+    assert!(s.clio_connection().await.unwrap().is_none());
+    let at = now();
+    let conn = ClioConnectionRow {
+        region: "eu".into(),
+        tokens: vec![1, 2, 3],
+        expires_at: at + Duration::hours(1),
+        status: "connected".into(),
+        clio_user: serde_json::json!({"id": 7, "name": "Pat Admin", "warnings": []}),
+        connected_by: user,
+        connected_at: at,
+        updated_at: at,
+    };
+    s.put_clio_connection(&conn, ev("clio.connect")).await.unwrap();
+    let got = s.clio_connection().await.unwrap().unwrap();
+    assert_eq!(got.tokens, vec![1, 2, 3]);
+    assert_eq!(got.clio_user["name"], "Pat Admin");
+    assert!(
+        ctx.store
+            .scoped(other.id)
+            .clio_connection()
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.mark_clio_needs_reconnect(ev("clio.refresh_failed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.clio_connection().await.unwrap().unwrap().status,
+        "needs_reconnect"
+    );
+    s.update_clio_tokens(&[9], at + Duration::hours(2), ev("clio.refresh"))
+        .await
+        .unwrap();
+    let got = s.clio_connection().await.unwrap().unwrap();
+    assert_eq!((got.tokens, got.status.as_str()), (vec![9], "connected"));
+    assert!(s.delete_clio_connection(ev("clio.disconnect")).await.unwrap());
+    assert!(!s.delete_clio_connection(ev("clio.disconnect")).await.unwrap());
+    assert!(matches!(
+        s.update_clio_tokens(&[9], at, ev("clio.refresh")).await,
+        Err(StoreError::NotFound)
+    ));
+    // Every step is in the audit log, and the chain holds.
+    let audited = s
+        .list_audit(&AuditFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for action in [
+        "clio.authorize",
+        "clio.connect",
+        "clio.refresh_failed",
+        "clio.refresh",
+        "clio.disconnect",
+    ] {
+        assert!(audited.iter().any(|e| e.action == action), "{action}");
+    }
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
+}
+
 hermes_testkit::conformance!(
+    clio_connections_and_single_use_oauth_states,
     concurrent_turns_on_one_conversation_never_lose_a_turn,
     question_sets_are_per_tenant_documents,
     migrations_are_idempotent,
