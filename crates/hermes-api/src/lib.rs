@@ -25,6 +25,7 @@
 pub mod agent;
 pub mod auth;
 pub mod client;
+pub mod clio;
 pub mod conflict_index;
 pub mod dto;
 pub mod error;
@@ -198,6 +199,8 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             routes::intakes::get_intake,
             routes::intakes::correct_intake
         ))
+        .routes(routes!(clio::connect))
+        .routes(routes!(clio::status, clio::disconnect))
         .layer(from_fn_with_state(state.clone(), auth::protect));
 
     let well_known = OpenApiRouter::new()
@@ -205,6 +208,7 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::conversations::start))
         .routes(routes!(routes::conversations::message))
         .routes(routes!(routes::conversations::end))
+        .routes(routes!(clio::callback))
         .layer(from_fn_with_state(
             state.clone(),
             ratelimit::anonymous_routes,

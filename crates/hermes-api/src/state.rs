@@ -118,6 +118,8 @@ pub struct Shared {
     pub secrets: Arc<hermes_auth::SecretBox>,
     /// Calls: speech engines and settings.
     pub voice: crate::voice::Voice,
+    /// Clio: the node's registration, its HTTP client and rate limiters.
+    pub clio: crate::clio::Clio,
 }
 
 impl AppState {
@@ -145,6 +147,7 @@ impl AppState {
             notify: Default::default(),
             secrets: Arc::new(hermes_auth::SecretBox::generate()),
             voice: Default::default(),
+            clio: Default::default(),
         }))
     }
 
@@ -163,6 +166,14 @@ impl AppState {
         Arc::get_mut(&mut self.0)
             .expect("secrets are configured before the state is cloned")
             .secrets = Arc::new(secrets);
+        self
+    }
+
+    /// Sets the Clio registration; call before the state is shared.
+    pub fn with_clio(mut self, clio: crate::clio::Clio) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("Clio is configured before the state is cloned")
+            .clio = clio;
         self
     }
 

@@ -1718,7 +1718,9 @@ async fn clio_connections_and_single_use_oauth_states(ctx: Ctx) {
         connected_at: at,
         updated_at: at,
     };
-    s.put_clio_connection(&conn, ev("clio.connect")).await.unwrap();
+    s.put_clio_connection(&conn, ev("clio.connect"))
+        .await
+        .unwrap();
     let got = s.clio_connection().await.unwrap().unwrap();
     assert_eq!(got.tokens, vec![1, 2, 3]);
     assert_eq!(got.clio_user["name"], "Pat Admin");
@@ -1742,8 +1744,16 @@ async fn clio_connections_and_single_use_oauth_states(ctx: Ctx) {
         .unwrap();
     let got = s.clio_connection().await.unwrap().unwrap();
     assert_eq!((got.tokens, got.status.as_str()), (vec![9], "connected"));
-    assert!(s.delete_clio_connection(ev("clio.disconnect")).await.unwrap());
-    assert!(!s.delete_clio_connection(ev("clio.disconnect")).await.unwrap());
+    assert!(
+        s.delete_clio_connection(ev("clio.disconnect"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.delete_clio_connection(ev("clio.disconnect"))
+            .await
+            .unwrap()
+    );
     assert!(matches!(
         s.update_clio_tokens(&[9], at, ev("clio.refresh")).await,
         Err(StoreError::NotFound)

@@ -53,6 +53,8 @@ const TEXT_KEYS: &[&str] = &[
     "voice.deepgram.api_key",
     "voice.elevenlabs.api_key",
     "voice.elevenlabs.voice_id",
+    "clio.client_id",
+    "clio.client_secret",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -70,6 +72,7 @@ pub struct Settings {
     pub agent: AgentSettings,
     pub notify: NotifySettings,
     pub voice: VoiceSettings,
+    pub clio: ClioSettings,
 }
 
 impl Default for Settings {
@@ -86,6 +89,52 @@ impl Default for Settings {
             agent: AgentSettings::default(),
             notify: NotifySettings::default(),
             voice: VoiceSettings::default(),
+            clio: ClioSettings::default(),
+        }
+    }
+}
+
+/// `[clio]`: HERMES's registration as a Clio application (Clio's
+/// developer portal), shared by every firm on the node; each firm then
+/// connects its own account. Without a client id the integration is off.
+/// The secret comes from the environment (`HERMES_CLIO__CLIENT_SECRET`)
+/// and is never printed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClioSettings {
+    pub client_id: Option<String>,
+    pub client_secret: cloud::ApiKey,
+    /// Where Clio sends admins back; default
+    /// `<server.public_url>/api/v1/integrations/clio/callback`. Register
+    /// exactly this URL with Clio.
+    pub redirect_url: Option<String>,
+    /// Replaces every region's host (a test double of Clio).
+    pub host: Option<String>,
+    /// Replaces the API base (a validating mock of Clio's API).
+    pub api_base: Option<String>,
+}
+
+impl ClioSettings {
+    /// The integration's configuration; `public_url` is the server's.
+    pub fn config(&self, public_url: &str) -> hermes_api::clio::ClioConfig {
+        let app = self
+            .client_id
+            .as_ref()
+            .filter(|id| !id.is_empty())
+            .map(|id| hermes_clio::oauth::App {
+                client_id: id.clone(),
+                client_secret: secrecy::SecretString::from(self.client_secret.expose().to_owned()),
+                redirect_uri: self.redirect_url.clone().unwrap_or_else(|| {
+                    format!(
+                        "{}/api/v1/integrations/clio/callback",
+                        public_url.trim_end_matches('/')
+                    )
+                }),
+            });
+        hermes_api::clio::ClioConfig {
+            app,
+            host: self.host.clone(),
+            api_base: self.api_base.clone(),
         }
     }
 }

@@ -123,6 +123,11 @@ impl Application {
             hermes_auth::SecretBox::open_or_create(&settings.secrets_file())
                 .context("loading the data-at-rest keys")?,
         )
+        .with_clio(hermes_api::clio::Clio::new(
+            settings
+                .clio
+                .config(&settings.public_url(settings.server.bind)),
+        ))
         .with_voice({
             // The cloud providers need no loading: known at once, and
             // added to the local engines when those have loaded.

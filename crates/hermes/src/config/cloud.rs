@@ -31,6 +31,11 @@ impl std::fmt::Debug for ApiKey {
 }
 
 impl ApiKey {
+    /// The key itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     fn account(&self, base_url: &str, timeout_ms: u64) -> Account {
         Account::new(base_url, self.0.clone(), Duration::from_millis(timeout_ms))
     }

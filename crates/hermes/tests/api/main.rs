@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod cli;
+mod clio;
 mod conflicts;
 mod firm_settings;
 mod health;

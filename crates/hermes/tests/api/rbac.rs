@@ -153,6 +153,9 @@ async fn only_sign_in_and_public_documents_are_unauthenticated() {
         "POST /api/v1/tenants/{slug}/conversations",
         "POST /api/v1/conversations/{conversation_id}/messages",
         "POST /api/v1/conversations/{conversation_id}/end",
+        // Clio sends the admin's browser back without a bearer token: the
+        // single-use OAuth state is the credential.
+        "GET /api/v1/integrations/clio/callback",
         "GET /.well-known/jwks.json",
         "GET /healthz",
         "GET /readyz",
