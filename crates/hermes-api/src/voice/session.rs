@@ -409,7 +409,9 @@ impl Thinker {
                                 .await;
                         }
                         // Noise, a cough, a line click: nothing to answer.
-                        Some(_) => {}
+                        Some(_) => {
+                            tracing::debug!(call = %self.spec.call_id, turn, "the turn was recognised as nothing");
+                        }
                         None => self.say_line(turn, DID_NOT_CATCH).await,
                     }
                 }
@@ -943,6 +945,7 @@ pub async fn run(
                 let turn_speech = if audible { barge_speech } else { speech };
                 match endpointer.push(turn_speech) {
                     Some(Endpoint::SpeechStarted) => {
+                        tracing::debug!(call = %spec.call_id, audible, "caller speech started");
                         last_activity = Instant::now();
                         let onset = speech_run_start.unwrap_or(speech_end);
                         // 300 ms before the onset: soft word starts.
@@ -951,6 +954,7 @@ pub async fn run(
                         early_text = None;
                     }
                     Some(Endpoint::TurnEnded { speech_ms }) => {
+                        tracing::debug!(call = %spec.call_id, turn = turn_no + 1, speech_ms, "caller turn ended");
                         last_activity = Instant::now();
                         turn_no += 1;
                         let ended = Instant::now();
@@ -1212,6 +1216,7 @@ async fn interrupt(
     timings: &mut [TurnTiming],
     turn: u32,
 ) {
+    tracing::debug!(turn, "the caller interrupted the agent");
     generation.fetch_add(1, Ordering::SeqCst);
     playout.clear();
     let _ = out.send(Outbound::Clear).await;
