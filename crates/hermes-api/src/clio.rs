@@ -147,6 +147,13 @@ fn expiry(expires_in: Option<u64>) -> DateTime<Utc> {
     Utc::now() + chrono::Duration::seconds(expires_in.unwrap_or(3600).min(i64::MAX as u64) as i64)
 }
 
+fn needs_reconnect() -> ApiError {
+    ApiError::Conflict {
+        code: "clio_needs_reconnect",
+        message: "the firm's Clio connection needs an admin to reconnect it".into(),
+    }
+}
+
 fn clio_failed(e: ClioError) -> ApiError {
     match e {
         ClioError::RateLimited { retry_after } => ApiError::TooManyRequests {
@@ -481,10 +488,7 @@ pub async fn client_for(state: &AppState, tenant: TenantId) -> ApiResult<Client>
     };
     let mut row = store.clio_connection().await?.ok_or_else(not_connected)?;
     if row.status != "connected" {
-        return Err(ApiError::Conflict {
-            code: "clio_needs_reconnect",
-            message: "the firm's Clio connection needs an admin to reconnect it".into(),
-        });
+        return Err(needs_reconnect());
     }
     let region: Region = row.region.parse().map_err(ApiError::internal)?;
     if row.expires_at - Utc::now() < REFRESH_AHEAD {
@@ -516,10 +520,7 @@ async fn refresh(
                     .details(serde_json::json!({"reason": "no refresh token"})),
             )
             .await?;
-        return Err(ApiError::Conflict {
-            code: "clio_needs_reconnect",
-            message: "the firm's Clio connection needs an admin to reconnect it".into(),
-        });
+        return Err(needs_reconnect());
     };
     let app = state.clio.app()?;
     match oauth::refresh(
@@ -568,10 +569,7 @@ async fn refresh(
                         .details(serde_json::json!({"reason": e.to_string()})),
                 )
                 .await?;
-            Err(ApiError::Conflict {
-                code: "clio_needs_reconnect",
-                message: "the firm's Clio connection needs an admin to reconnect it".into(),
-            })
+            Err(needs_reconnect())
         }
     }
 }
