@@ -107,6 +107,7 @@ pub fn update_of(engine: &Engine) -> ApiResult<IntakeUpdate> {
         } else {
             Some(serde_json::to_value(engine).map_err(ApiError::internal)?)
         },
+        jobs: Vec::new(),
     })
 }
 
@@ -280,10 +281,22 @@ pub async fn drive(
     {
         engine.intake.summary = Some(summary);
     }
+    let mut update = update_of(engine)?;
+    // A finished intake for Clio: its sync is queued with this save, so
+    // it cannot be lost between the two.
+    let to_clio = engine.is_done()
+        && crate::clio_sync::wants_sync(&engine.intake)
+        && crate::clio_sync::connected(state, tenant).await;
+    if to_clio {
+        update.jobs.push(crate::clio_sync::job_for(intake_id));
+    }
     let version = store
-        .save_intake_turn(intake_id, &update_of(engine)?, version)
+        .save_intake_turn(intake_id, &update, version)
         .await?
         .version;
+    if to_clio {
+        state.notify.wake.notify_one();
+    }
     Ok(TurnResult {
         version,
         replies,

@@ -51,6 +51,8 @@ pub struct ClioConfig {
     pub host: Option<String>,
     /// The API base replaced (tests: Prism serving Clio's document).
     pub api_base: Option<String>,
+    /// How long one request may take (default 30 s).
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Clio for every firm on this node: the configuration, one HTTP client,
@@ -107,7 +109,13 @@ impl Clio {
     fn client(&self, tenant: TenantId, region: Region, token: SecretString) -> Client {
         Client::new(
             self.http.clone(),
-            ClientConfig::new(self.api_base(region)),
+            {
+                let mut c = ClientConfig::new(self.api_base(region));
+                if let Some(t) = self.config.timeout {
+                    c.timeout = t;
+                }
+                c
+            },
             token,
             self.limiter(tenant),
         )
@@ -266,9 +274,17 @@ pub struct ClioStatus {
     pub warnings: Vec<String>,
     pub connected_at: Option<DateTime<Utc>>,
     pub token_expires_at: Option<DateTime<Utc>>,
+    /// When the conflict check's copy of the firm's Clio (contacts,
+    /// matters, relationships) was last brought up to date.
+    pub parties_synced_at: Option<DateTime<Utc>>,
 }
 
 impl ClioStatus {
+    fn synced(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.parties_synced_at = at;
+        self
+    }
+
     fn of(row: Option<ClioConnectionRow>) -> Self {
         match row {
             None => ClioStatus {
@@ -278,6 +294,7 @@ impl ClioStatus {
                 warnings: vec![],
                 connected_at: None,
                 token_expires_at: None,
+                parties_synced_at: None,
             },
             Some(c) => ClioStatus {
                 status: c.status,
@@ -293,6 +310,7 @@ impl ClioStatus {
                 clio_user: Some(c.clio_user["user"].clone()),
                 connected_at: Some(c.connected_at),
                 token_expires_at: Some(c.expires_at),
+                parties_synced_at: None,
             },
         }
     }
@@ -411,7 +429,97 @@ pub async fn callback(
             })),
         )
         .await?;
-    Ok(Json(ClioStatus::of(Some(row))))
+    // The firm's Clio joins the conflict check: a full sync, now.
+    queue_index_sync(
+        &state,
+        tenant.id,
+        "full",
+        &now.timestamp_millis().to_string(),
+    )
+    .await?;
+    let synced = crate::clio_parties::last_synced(&state, tenant.id).await;
+    Ok(Json(ClioStatus::of(Some(row)).synced(synced)))
+}
+
+/// Queues a sync of the firm's Clio parties (`full` or `incremental`),
+/// once per `bucket`, and wakes this node's worker.
+pub async fn queue_index_sync(
+    state: &AppState,
+    tenant: TenantId,
+    kind: &str,
+    bucket: &str,
+) -> ApiResult<()> {
+    state
+        .store
+        .scoped(tenant)
+        .enqueue_outbox(
+            &[crate::clio_sync::index_job(kind, bucket)],
+            AuditEvent::new(Actor::System, "clio.index_sync_queued")
+                .details(serde_json::json!({ "kind": kind })),
+        )
+        .await?;
+    state.notify.wake.notify_one();
+    Ok(())
+}
+
+/// Queues an incremental parties sync for every connected firm, once per
+/// period of `every` across nodes.
+pub async fn queue_incremental_syncs(state: &AppState, every: std::time::Duration) {
+    let tenants = match state.store.list_tenants().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "Clio sync: could not list firms");
+            return;
+        }
+    };
+    let period = (Utc::now().timestamp() as u64 / every.as_secs().max(1)).to_string();
+    for t in tenants {
+        let connected = matches!(
+            state.store.scoped(t.id).clio_connection().await,
+            Ok(Some(c)) if c.status == "connected"
+        );
+        if connected && let Err(e) = queue_index_sync(state, t.id, "incremental", &period).await {
+            tracing::warn!(tenant = %t.id, error = %e, "Clio sync: could not queue");
+        }
+    }
+}
+
+/// Bring the conflict check's copy of the firm's Clio up to date now (a
+/// full sync, in the background).
+#[utoipa::path(
+    post, path = "/api/v1/integrations/clio/sync", tag = "integrations",
+    security(("bearer" = ["integrations:manage"])),
+    responses(
+        (status = 202, body = ClioStatus, description = "queued"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Clio is not connected"),
+        (status = 429, body = ErrorBody),
+    )
+)]
+pub async fn sync_now(
+    auth: Require<perm::ManageIntegrations>,
+    State(state): State<AppState>,
+    client: ClientInfo,
+) -> ApiResult<(StatusCode, Json<ClioStatus>)> {
+    let store = state.store.scoped(auth.tenant);
+    let Some(row) = store.clio_connection().await? else {
+        return Err(ApiError::NotFound("Clio connection"));
+    };
+    store
+        .enqueue_outbox(
+            &[crate::clio_sync::index_job(
+                "full",
+                &Utc::now().timestamp_millis().to_string(),
+            )],
+            auth.audit(&client, "clio.sync_requested"),
+        )
+        .await?;
+    state.notify.wake.notify_one();
+    let synced = crate::clio_parties::last_synced(&state, auth.tenant).await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ClioStatus::of(Some(row)).synced(synced)),
+    ))
 }
 
 /// The firm's Clio connection.
@@ -428,7 +536,8 @@ pub async fn status(
     State(state): State<AppState>,
 ) -> ApiResult<Json<ClioStatus>> {
     let row = state.store.scoped(auth.tenant).clio_connection().await?;
-    Ok(Json(ClioStatus::of(row)))
+    let synced = crate::clio_parties::last_synced(&state, auth.tenant).await;
+    Ok(Json(ClioStatus::of(row).synced(synced)))
 }
 
 /// Disconnect Clio: the tokens are revoked at Clio and deleted here.
@@ -520,6 +629,7 @@ async fn refresh(
                     .details(serde_json::json!({"reason": "no refresh token"})),
             )
             .await?;
+        crate::clio_sync::tell_admins_to_reconnect(state, tenant).await;
         return Err(needs_reconnect());
     };
     let app = state.clio.app()?;
@@ -569,6 +679,7 @@ async fn refresh(
                         .details(serde_json::json!({"reason": e.to_string()})),
                 )
                 .await?;
+            crate::clio_sync::tell_admins_to_reconnect(state, tenant).await;
             Err(needs_reconnect())
         }
     }

@@ -26,6 +26,8 @@ pub mod agent;
 pub mod auth;
 pub mod client;
 pub mod clio;
+pub mod clio_parties;
+pub mod clio_sync;
 pub mod conflict_index;
 pub mod dto;
 pub mod error;
@@ -199,7 +201,9 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             routes::intakes::get_intake,
             routes::intakes::correct_intake
         ))
+        .routes(routes!(clio_sync::retry_sync))
         .routes(routes!(clio::connect))
+        .routes(routes!(clio::sync_now))
         .routes(routes!(clio::status, clio::disconnect))
         .layer(from_fn_with_state(state.clone(), auth::protect));
 

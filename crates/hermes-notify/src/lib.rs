@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use calls::{TelnyxCalls, TwilioCalls};
 pub use email::{SmtpConfig, SmtpMailer, SmtpTls};
 pub use sms::{TwilioConfig, TwilioSms};
-pub use worker::{Senders, Worker, WorkerConfig, WorkerHandle};
+pub use worker::{JobHandler, Senders, Worker, WorkerConfig, WorkerHandle};
 
 /// What an `sms` job carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,11 +54,26 @@ impl Default for WorkerConfig {
     }
 }
 
+/// Work of a kind the outbox carries but this crate does not know how to
+/// do (the Clio sync lives with the API, which knows intakes and Clio).
+pub trait JobHandler: Send + Sync {
+    /// Does `job` for `tenant`; `lease` is how long the job is this
+    /// worker's (stop taking steps well before it runs out).
+    fn handle<'a>(
+        &'a self,
+        tenant: hermes_core::TenantId,
+        job: &'a OutboxJob,
+        lease: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>;
+}
+
 /// The configured channels; `None` is a channel that is not configured.
 #[derive(Clone, Default)]
 pub struct Senders {
     pub sms: Option<TwilioSms>,
     pub email: Option<SmtpMailer>,
+    /// Syncs finished intakes to Clio.
+    pub clio: Option<Arc<dyn JobHandler>>,
 }
 
 pub struct Worker {
@@ -84,6 +99,10 @@ impl WorkerHandle {
             task.abort();
         }
     }
+}
+
+fn tenant_of(store: &dyn TenantStore) -> hermes_core::TenantId {
+    store.tenant_id()
 }
 
 impl Worker {
@@ -166,7 +185,7 @@ impl Worker {
 
     async fn deliver(&self, store: &dyn TenantStore, job: OutboxJob) -> bool {
         let kind = job.kind.as_str();
-        let result = self.send(&job).await;
+        let result = self.send(tenant_of(store), &job).await;
         let tenant = store.tenant_id();
         match result {
             Ok(()) => {
@@ -218,7 +237,7 @@ impl Worker {
         }
     }
 
-    async fn send(&self, job: &OutboxJob) -> Result<(), SendError> {
+    async fn send(&self, tenant: hermes_core::TenantId, job: &OutboxJob) -> Result<(), SendError> {
         let corrupt = |e: serde_json::Error| SendError::permanent(format!("bad payload: {e}"));
         match job.kind {
             OutboxKind::Sms => {
@@ -237,6 +256,12 @@ impl Worker {
                 let p: EmailPayload =
                     serde_json::from_value(job.payload.clone()).map_err(corrupt)?;
                 mail.send(&p.to, &p.subject, &p.body).await
+            }
+            OutboxKind::Clio => {
+                let clio = self.senders.clio.as_ref().ok_or_else(|| {
+                    SendError::transient("the Clio sync is not running on this node")
+                })?;
+                clio.handle(tenant, job, self.config.lease).await
             }
         }
     }

@@ -77,6 +77,7 @@ async fn the_worker_sends_and_buries_what_cannot_succeed() {
             Senders {
                 sms: Some(twilio(sid)),
                 email: None,
+                clio: None,
             },
             WorkerConfig::default(),
             Arc::new(tokio::sync::Notify::new()),
@@ -124,6 +125,7 @@ async fn the_worker_sends_and_buries_what_cannot_succeed() {
         Senders {
             sms: Some(twilio("AC0123456789abcdef0123456789abcdef")),
             email: None,
+            clio: None,
         },
         WorkerConfig {
             poll: Duration::from_secs(3600),

@@ -38,6 +38,48 @@ pub struct OAuthStateRow {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The sync's steps, in the order they run.
+pub const CLIO_SYNC_STEPS: [&str; 6] = [
+    "contact",
+    "matter",
+    "calendar_entry",
+    "note",
+    "communication",
+    "task",
+];
+
+/// What the Clio sync did for one step of one intake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClioSyncStepRow {
+    /// `contact`, `matter`, `calendar_entry`, `note`, `communication` or
+    /// `task`.
+    pub step: String,
+    /// `done` (with the Clio record's id), `skipped` (nothing to do, with
+    /// why) or `failed` (the last error; the step is tried again).
+    pub status: String,
+    pub clio_id: Option<i64>,
+    pub detail: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A Clio record the conflict check needs, as Clio sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClioMirrorRow {
+    /// `contact`, `matter` or `relationship`.
+    pub kind: String,
+    pub clio_id: i64,
+    pub data: serde_json::Value,
+}
+
+/// Where a firm's Clio mirror stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClioIndexState {
+    pub full_synced_at: Option<DateTime<Utc>>,
+    /// The next incremental sync asks for changes since this.
+    pub synced_since: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait ClioStore {
     /// Remembers an authorization the admin started.
@@ -70,4 +112,40 @@ pub trait ClioStore {
 
     /// Disconnects: the tokens are gone. Whether there was a connection.
     async fn delete_clio_connection(&self, audit: AuditEvent) -> Result<bool>;
+
+    /// The sync steps recorded for an intake, in the order they run.
+    async fn clio_sync_steps(&self, intake_id: Uuid) -> Result<Vec<ClioSyncStepRow>>;
+
+    /// Records a step's outcome (replacing an earlier one). Not audited:
+    /// the worker's bookkeeping for a job whose enqueueing was.
+    async fn put_clio_sync_step(
+        &self,
+        intake_id: Uuid,
+        step: &str,
+        status: &str,
+        clio_id: Option<i64>,
+        detail: Option<&str>,
+    ) -> Result<()>;
+
+    /// The whole mirror.
+    async fn clio_mirror(&self) -> Result<Vec<ClioMirrorRow>>;
+
+    /// A full sync's result: the mirror becomes `rows`; the next
+    /// incremental sync starts from `synced_since`.
+    async fn replace_clio_mirror(
+        &self,
+        rows: &[ClioMirrorRow],
+        synced_since: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Changes: `rows` added or replaced, `removed` (kind, id) gone;
+    /// `synced_since` moves the incremental sync's start when given.
+    async fn update_clio_mirror(
+        &self,
+        rows: &[ClioMirrorRow],
+        removed: &[(String, i64)],
+        synced_since: Option<DateTime<Utc>>,
+    ) -> Result<()>;
+
+    async fn clio_index_state(&self) -> Result<Option<ClioIndexState>>;
 }

@@ -52,6 +52,26 @@ macro_rules! impl_clio_backend {
             use $crate::model::now;
             use $crate::{Result, StoreError};
 
+            impl $scoped {
+                async fn upsert_mirror_in(&self, tx: &mut sqlx::Transaction<'static, $db>, rows: &[ClioMirrorRow]) -> Result<()> {
+                    let at = now();
+                    for r in rows {
+                        sqlx::query(
+                            "INSERT INTO clio_mirror (tenant_id, kind, clio_id, data, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (tenant_id, kind, clio_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                        )
+                        .bind(self.tenant.as_uuid())
+                        .bind(r.kind.clone())
+                        .bind(r.clio_id)
+                        .bind(r.data.to_string())
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Ok(())
+                }
+            }
+
             #[async_trait]
             impl ClioStore for $scoped {
                 async fn put_oauth_state(&self, s: &OAuthStateRow, audit: AuditEvent) -> Result<()> {
@@ -186,6 +206,143 @@ macro_rules! impl_clio_backend {
                     self.audit_in(&mut tx, audit.target("clio_connection", self.tenant.as_uuid())).await?;
                     tx.commit().await?;
                     Ok(done.rows_affected() > 0)
+                }
+
+                async fn clio_mirror(&self) -> Result<Vec<ClioMirrorRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+                        "SELECT kind, clio_id, data FROM clio_mirror WHERE tenant_id = $1 ORDER BY kind, clio_id",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    rows.into_iter()
+                        .map(|(kind, clio_id, data)| {
+                            Ok(ClioMirrorRow {
+                                kind,
+                                clio_id,
+                                data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+                                    table: "clio_mirror",
+                                    reason: e.to_string(),
+                                })?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn replace_clio_mirror(&self, rows: &[ClioMirrorRow], synced_since: DateTime<Utc>) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query("DELETE FROM clio_mirror WHERE tenant_id = $1")
+                        .bind(self.tenant.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                    self.upsert_mirror_in(&mut tx, rows).await?;
+                    let at = now();
+                    sqlx::query(
+                        "INSERT INTO clio_index_state (tenant_id, full_synced_at, synced_since, updated_at) \
+                         VALUES ($1, $2, $3, $2) ON CONFLICT (tenant_id) DO UPDATE SET \
+                         full_synced_at = excluded.full_synced_at, synced_since = excluded.synced_since, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(at)
+                    .bind(synced_since)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn update_clio_mirror(&self, rows: &[ClioMirrorRow], removed: &[(String, i64)], synced_since: Option<DateTime<Utc>>) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    self.upsert_mirror_in(&mut tx, rows).await?;
+                    for (kind, id) in removed {
+                        sqlx::query("DELETE FROM clio_mirror WHERE tenant_id = $1 AND kind = $2 AND clio_id = $3")
+                            .bind(self.tenant.as_uuid())
+                            .bind(kind.clone())
+                            .bind(*id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    if let Some(since) = synced_since {
+                        sqlx::query(
+                            "INSERT INTO clio_index_state (tenant_id, synced_since, updated_at) \
+                             VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET \
+                             synced_since = excluded.synced_since, updated_at = excluded.updated_at",
+                        )
+                        .bind(self.tenant.as_uuid())
+                        .bind(since)
+                        .bind(now())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn clio_index_state(&self) -> Result<Option<ClioIndexState>> {
+                    let mut tx = self.read_tx().await?;
+                    let row: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT full_synced_at, synced_since, updated_at FROM clio_index_state WHERE tenant_id = $1",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(row.map(|(full_synced_at, synced_since, updated_at)| ClioIndexState { full_synced_at, synced_since, updated_at }))
+                }
+
+                async fn clio_sync_steps(&self, intake_id: Uuid) -> Result<Vec<ClioSyncStepRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<(String, String, Option<i64>, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT step, status, clio_id, detail, updated_at FROM clio_sync_steps \
+                         WHERE tenant_id = $1 AND intake_id = $2",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(intake_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    let mut out: Vec<ClioSyncStepRow> = rows
+                        .into_iter()
+                        .map(|(step, status, clio_id, detail, updated_at)| ClioSyncStepRow { step, status, clio_id, detail, updated_at })
+                        .collect();
+                    out.sort_by_key(|r| CLIO_SYNC_STEPS.iter().position(|s| *s == r.step));
+                    Ok(out)
+                }
+
+                async fn put_clio_sync_step(
+                    &self,
+                    intake_id: Uuid,
+                    step: &str,
+                    status: &str,
+                    clio_id: Option<i64>,
+                    detail: Option<&str>,
+                ) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query(
+                        "INSERT INTO clio_sync_steps (tenant_id, intake_id, step, status, clio_id, detail, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         ON CONFLICT (tenant_id, intake_id, step) DO UPDATE SET \
+                         status = excluded.status, clio_id = excluded.clio_id, detail = excluded.detail, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(intake_id)
+                    .bind(step.to_owned())
+                    .bind(status.to_owned())
+                    .bind(clio_id)
+                    .bind(detail.map(str::to_owned))
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match e {
+                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+                        other => other.into(),
+                    })?;
+                    tx.commit().await?;
+                    Ok(())
                 }
             }
         };

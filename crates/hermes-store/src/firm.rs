@@ -350,6 +350,16 @@ pub trait FirmStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<u64>;
 
+    /// Replaces every party from `source` with `parties` (a sync from an
+    /// outside system: what it no longer has goes), in one transaction
+    /// with one audit entry. Returns how many there are now.
+    async fn replace_parties_from(
+        &self,
+        source: PartySource,
+        parties: &[Party],
+        audit: AuditEvent,
+    ) -> Result<u64>;
+
     async fn party(&self, id: Uuid) -> Result<Option<PartyRecord>>;
 
     /// Replaces the party's fields (its source stays).

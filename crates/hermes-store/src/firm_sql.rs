@@ -609,6 +609,22 @@ macro_rules! impl_firm_backend {
                     Ok(parties.len() as u64)
                 }
 
+                async fn replace_parties_from(&self, source: PartySource, parties: &[Party], audit: AuditEvent) -> Result<u64> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query("DELETE FROM parties WHERE tenant_id = $1 AND source = $2")
+                        .bind(self.tenant.as_uuid())
+                        .bind(source.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    let at = now();
+                    for p in parties {
+                        self.insert_party_in(&mut tx, p, source, at).await?;
+                    }
+                    self.audit_in(&mut tx, audit.details(serde_json::json!({"source": source.as_str(), "parties": parties.len()}))).await?;
+                    tx.commit().await?;
+                    Ok(parties.len() as u64)
+                }
+
                 async fn party(&self, id: Uuid) -> Result<Option<PartyRecord>> {
                     let mut tx = self.read_tx().await?;
                     let p = self.party_in(&mut tx, id).await?;

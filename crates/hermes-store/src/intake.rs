@@ -44,6 +44,9 @@ pub struct IntakeUpdate {
     pub caller_name: Option<String>,
     pub document: serde_json::Value,
     pub conversation: Option<serde_json::Value>,
+    /// Outbox jobs to enqueue in the same transaction (a finished
+    /// intake's Clio sync): saved together or not at all.
+    pub jobs: Vec<crate::NewOutboxJob>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -132,6 +132,7 @@ macro_rules! impl_intake_backend {
                             None => Err(StoreError::NotFound),
                         };
                     }
+                    self.enqueue_in(tx, &u.jobs).await?;
                     self.intake_in(tx, id).await?.ok_or(StoreError::NotFound)
                 }
 

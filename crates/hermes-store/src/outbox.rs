@@ -26,6 +26,8 @@ use crate::{AuditEvent, Result};
 pub enum OutboxKind {
     Sms,
     Email,
+    /// A finished intake's sync to the firm's Clio account.
+    Clio,
 }
 
 impl OutboxKind {
@@ -33,6 +35,7 @@ impl OutboxKind {
         match self {
             OutboxKind::Sms => "sms",
             OutboxKind::Email => "email",
+            OutboxKind::Clio => "clio",
         }
     }
 
@@ -40,6 +43,7 @@ impl OutboxKind {
         match s {
             "sms" => Some(OutboxKind::Sms),
             "email" => Some(OutboxKind::Email),
+            "clio" => Some(OutboxKind::Clio),
             _ => None,
         }
     }
@@ -173,6 +177,9 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Vec<OutboxJob>>;
 
     async fn outbox_job(&self, id: Uuid) -> Result<Option<OutboxJob>>;
+
+    /// The job enqueued with `dedupe_key`, if any.
+    async fn outbox_job_by_key(&self, dedupe_key: &str) -> Result<Option<OutboxJob>>;
 
     async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxJob>>;
 

@@ -83,6 +83,37 @@ macro_rules! impl_outbox_backend {
             use $crate::{Result, StoreError};
 
             impl $scoped {
+                /// Enqueues `jobs` (due now) in `tx`; a `dedupe_key` the
+                /// tenant already has gives back the existing job.
+                pub(crate) async fn enqueue_in(&self, tx: &mut sqlx::Transaction<'static, $db>, jobs: &[NewOutboxJob]) -> Result<Vec<OutboxJob>> {
+                    let at = now();
+                    let mut out = Vec::with_capacity(jobs.len());
+                    for job in jobs {
+                        sqlx::query(
+                            "INSERT INTO outbox (tenant_id, id, kind, payload, dedupe_key, status, attempts, \
+                             next_attempt_at, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6) \
+                             ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+                        )
+                        .bind(self.tenant.as_uuid())
+                        .bind(Uuid::now_v7())
+                        .bind(job.kind.as_str())
+                        .bind(job.payload.to_string())
+                        .bind(job.dedupe_key.clone())
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                        let row: OutboxDbRow =
+                            sqlx::query_as(select_outbox!("WHERE tenant_id = $1 AND dedupe_key = $2"))
+                                .bind(self.tenant.as_uuid())
+                                .bind(job.dedupe_key.clone())
+                                .fetch_one(&mut **tx)
+                                .await?;
+                        out.push(OutboxJob::try_from(row)?);
+                    }
+                    Ok(out)
+                }
+
                 async fn outbox_in(&self, tx: &mut sqlx::Transaction<'static, $db>, id: Uuid) -> Result<Option<OutboxJob>> {
                     let row: Option<OutboxDbRow> =
                         sqlx::query_as(select_outbox!("WHERE tenant_id = $1 AND id = $2"))
@@ -108,31 +139,7 @@ macro_rules! impl_outbox_backend {
             impl OutboxStore for $scoped {
                 async fn enqueue_outbox(&self, jobs: &[NewOutboxJob], audit: AuditEvent) -> Result<Vec<OutboxJob>> {
                     let mut tx = self.write_tx().await?;
-                    let at = now();
-                    let mut out = Vec::with_capacity(jobs.len());
-                    for job in jobs {
-                        sqlx::query(
-                            "INSERT INTO outbox (tenant_id, id, kind, payload, dedupe_key, status, attempts, \
-                             next_attempt_at, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6) \
-                             ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
-                        )
-                        .bind(self.tenant.as_uuid())
-                        .bind(Uuid::now_v7())
-                        .bind(job.kind.as_str())
-                        .bind(job.payload.to_string())
-                        .bind(job.dedupe_key.clone())
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?;
-                        let row: OutboxDbRow =
-                            sqlx::query_as(select_outbox!("WHERE tenant_id = $1 AND dedupe_key = $2"))
-                                .bind(self.tenant.as_uuid())
-                                .bind(job.dedupe_key.clone())
-                                .fetch_one(&mut *tx)
-                                .await?;
-                        out.push(OutboxJob::try_from(row)?);
-                    }
+                    let out = self.enqueue_in(&mut tx, jobs).await?;
                     self.audit_in(&mut tx, audit).await?;
                     tx.commit().await?;
                     Ok(out)
@@ -143,6 +150,18 @@ macro_rules! impl_outbox_backend {
                     let job = self.outbox_in(&mut tx, id).await?;
                     tx.commit().await?;
                     Ok(job)
+                }
+
+                async fn outbox_job_by_key(&self, key: &str) -> Result<Option<OutboxJob>> {
+                    let mut tx = self.read_tx().await?;
+                    let row: Option<OutboxDbRow> =
+                        sqlx::query_as(select_outbox!("WHERE tenant_id = $1 AND dedupe_key = $2"))
+                            .bind(self.tenant.as_uuid())
+                            .bind(key.to_owned())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    tx.commit().await?;
+                    row.map(OutboxJob::try_from).transpose()
                 }
 
                 async fn list_outbox(&self, f: &OutboxFilter) -> Result<Vec<OutboxJob>> {

@@ -1489,6 +1489,7 @@ async fn intakes_are_saved_turn_by_turn(ctx: Ctx) {
         caller_name: Some("Maria Lopez".into()),
         document: serde_json::json!({ "transcript": vec!["hello"; turns] }),
         conversation: live.then(|| serde_json::json!({ "stage": "name" })),
+        jobs: Vec::new(),
     };
     let id = uuid::Uuid::now_v7();
     let row = s
@@ -1604,6 +1605,7 @@ async fn concurrent_turns_on_one_conversation_never_lose_a_turn(ctx: Ctx) {
         caller_name: None,
         document: serde_json::json!({ "turn": n }),
         conversation: Some(serde_json::json!({ "stage": "name" })),
+        jobs: Vec::new(),
     };
     let id = uuid::Uuid::now_v7();
     s.create_intake(id, "text", None, &update(0), ev("intake.start"))
@@ -1778,7 +1780,154 @@ async fn clio_connections_and_single_use_oauth_states(ctx: Ctx) {
     assert!(s.verify_audit_chain().await.unwrap().is_intact());
 }
 
+/// A finished intake's Clio sync: queued with the intake's final save (or
+/// not at all), found by its key, its steps recorded per intake and
+/// tenant; the Clio mirror replaced and updated; parties from one source
+/// replaced without touching the others.
+async fn clio_sync_steps_mirror_and_sourced_parties(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "firm").await;
+    let (other, _) = tenant(&ctx, "other").await;
+    let s = ctx.store.scoped(t.id);
+    let o = ctx.store.scoped(other.id);
+    let update = |status: &str, live: bool, jobs: Vec<NewOutboxJob>| IntakeUpdate {
+        status: status.into(),
+        urgency: "routine".into(),
+        practice_area: None,
+        caller_name: None,
+        document: serde_json::json!({}),
+        conversation: live.then(|| serde_json::json!({ "stage": "name" })),
+        jobs,
+    };
+    let id = uuid::Uuid::now_v7();
+    s.create_intake(
+        id,
+        "text",
+        None,
+        &update("in_progress", true, vec![]),
+        ev("intake.start"),
+    )
+    .await
+    .unwrap();
+    let job = |key: &str| NewOutboxJob {
+        kind: OutboxKind::Clio,
+        dedupe_key: key.into(),
+        payload: serde_json::json!({ "intake_id": id }),
+    };
+    // A save that fails (stale version) queues nothing.
+    assert!(matches!(
+        s.save_intake_turn(id, &update("completed", false, vec![job("k")]), 7)
+            .await,
+        Err(StoreError::Stale)
+    ));
+    assert!(s.outbox_job_by_key("k").await.unwrap().is_none());
+    s.save_intake_turn(id, &update("completed", false, vec![job("k")]), 0)
+        .await
+        .unwrap();
+    let queued = s.outbox_job_by_key("k").await.unwrap().expect("queued");
+    assert_eq!(queued.kind, OutboxKind::Clio);
+    assert_eq!(queued.status, OutboxStatus::Pending);
+    assert!(o.outbox_job_by_key("k").await.unwrap().is_none());
+
+    assert!(s.clio_sync_steps(id).await.unwrap().is_empty());
+    s.put_clio_sync_step(id, "matter", "failed", None, Some("timeout"))
+        .await
+        .unwrap();
+    s.put_clio_sync_step(id, "contact", "done", Some(41), None)
+        .await
+        .unwrap();
+    s.put_clio_sync_step(id, "matter", "done", Some(42), None)
+        .await
+        .unwrap();
+    let steps = s.clio_sync_steps(id).await.unwrap();
+    let got: Vec<(&str, &str, Option<i64>)> = steps
+        .iter()
+        .map(|r| (r.step.as_str(), r.status.as_str(), r.clio_id))
+        .collect();
+    assert_eq!(
+        got,
+        [("contact", "done", Some(41)), ("matter", "done", Some(42))]
+    );
+    assert!(o.clio_sync_steps(id).await.unwrap().is_empty());
+    // Another firm cannot record steps on this firm's intake.
+    assert!(
+        o.put_clio_sync_step(id, "note", "done", Some(1), None)
+            .await
+            .is_err()
+    );
+
+    let row = |kind: &str, id: i64, name: &str| ClioMirrorRow {
+        kind: kind.into(),
+        clio_id: id,
+        data: serde_json::json!({ "id": id, "name": name }),
+    };
+    let since = now();
+    s.replace_clio_mirror(&[row("contact", 1, "A"), row("matter", 2, "M")], since)
+        .await
+        .unwrap();
+    s.update_clio_mirror(
+        &[row("contact", 1, "A2"), row("contact", 3, "C")],
+        &[("matter".into(), 2)],
+        None,
+    )
+    .await
+    .unwrap();
+    let mirror = s.clio_mirror().await.unwrap();
+    let names: Vec<(&str, i64, &str)> = mirror
+        .iter()
+        .map(|r| (r.kind.as_str(), r.clio_id, r.data["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("contact", 1, "A2"), ("contact", 3, "C")]);
+    let state = s.clio_index_state().await.unwrap().unwrap();
+    assert!(state.full_synced_at.is_some());
+    assert_eq!(
+        state.synced_since.map(|t| t.timestamp_millis()),
+        Some(since.timestamp_millis())
+    );
+    assert!(o.clio_mirror().await.unwrap().is_empty());
+    assert!(o.clio_index_state().await.unwrap().is_none());
+    // A full sync replaces everything.
+    s.replace_clio_mirror(&[row("matter", 9, "N")], now())
+        .await
+        .unwrap();
+    assert_eq!(s.clio_mirror().await.unwrap().len(), 1);
+
+    use hermes_conflicts::PartyRole;
+    s.create_party(
+        &party("Manual Mary", PartyRole::Client),
+        PartySource::Manual,
+        ev("party.create"),
+    )
+    .await
+    .unwrap();
+    let clio = |name: &str| party(name, PartyRole::AdverseParty);
+    s.replace_parties_from(
+        PartySource::Clio,
+        &[clio("Old One"), clio("Kept")],
+        ev("clio.sync"),
+    )
+    .await
+    .unwrap();
+    s.replace_parties_from(
+        PartySource::Clio,
+        &[clio("Kept"), clio("New One")],
+        ev("clio.sync"),
+    )
+    .await
+    .unwrap();
+    let mut names: Vec<String> = s
+        .all_parties()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Kept", "Manual Mary", "New One"]);
+    assert!(o.all_parties().await.unwrap().is_empty());
+}
+
 hermes_testkit::conformance!(
+    clio_sync_steps_mirror_and_sourced_parties,
     clio_connections_and_single_use_oauth_states,
     concurrent_turns_on_one_conversation_never_lose_a_turn,
     question_sets_are_per_tenant_documents,

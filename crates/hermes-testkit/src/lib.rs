@@ -19,6 +19,7 @@
 //! is a failure: a suite that silently skips its
 //! PostgreSQL half must not pass.
 
+pub mod clio;
 pub mod fake_llm;
 pub mod fake_speech;
 pub mod notify;

@@ -99,7 +99,7 @@ impl Default for Settings {
 /// connects its own account. Without a client id the integration is off.
 /// The secret comes from the environment (`HERMES_CLIO__CLIENT_SECRET`)
 /// and is never printed.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClioSettings {
     pub client_id: Option<String>,
@@ -112,6 +112,26 @@ pub struct ClioSettings {
     pub host: Option<String>,
     /// Replaces the API base (a validating mock of Clio's API).
     pub api_base: Option<String>,
+    /// How long one Clio request may take, in milliseconds (default
+    /// 30 000).
+    pub timeout_ms: Option<u64>,
+    /// How often each connected firm's Clio contacts and matters are
+    /// brought up to date for conflict checks, in minutes (default 15).
+    pub sync_minutes: u64,
+}
+
+impl Default for ClioSettings {
+    fn default() -> Self {
+        ClioSettings {
+            client_id: None,
+            client_secret: Default::default(),
+            redirect_url: None,
+            host: None,
+            api_base: None,
+            timeout_ms: None,
+            sync_minutes: 15,
+        }
+    }
 }
 
 impl ClioSettings {
@@ -135,6 +155,7 @@ impl ClioSettings {
             app,
             host: self.host.clone(),
             api_base: self.api_base.clone(),
+            timeout: self.timeout_ms.map(std::time::Duration::from_millis),
         }
     }
 }

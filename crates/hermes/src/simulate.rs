@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 pub mod provider;
@@ -339,19 +340,21 @@ pub fn stream_opening(
 }
 
 impl Simulation {
-    /// What the caller made of the agent's audio (nothing without an ear).
-    /// Recognition is slow: on a multi-threaded runtime the worker lets
-    /// the server's tasks move elsewhere meanwhile.
-    fn hear(&self, audio_8k: &[i16]) -> String {
-        let Some(ear) = &self.ear else {
-            return String::new();
+    /// What the caller makes of an agent utterance, on a blocking thread
+    /// (recognition takes a second or more): the result arrives on `tx`
+    /// while the media clock goes on. A caller on the phone keeps
+    /// hearing and talking in real time while they think; a simulator that
+    /// stalled its 20 ms clock here would then send its next line in a burst.
+    fn hear(&self, audio_8k: Vec<i16>, mut said: Said, tx: &mpsc::UnboundedSender<Said>) {
+        let Some(ear) = self.ear.clone() else {
+            let _ = tx.send(said);
+            return;
         };
-        match tokio::runtime::Handle::current().runtime_flavor() {
-            tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| ear.hear(audio_8k))
-            }
-            _ => ear.hear(audio_8k),
-        }
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            said.text = ear.hear(&audio_8k);
+            let _ = tx.send(said);
+        });
     }
 
     /// Places the call and runs the script to its end.
@@ -430,8 +433,16 @@ impl Simulation {
         let mut next_cue = 0usize;
         let mut last_answer: Option<String> = None;
         let mut line_at_ms = 0u64;
+        // Agent utterances being recognised, and where they arrive.
+        let (heard_tx, mut heard_rx) = mpsc::unbounded_channel::<Said>();
+        let mut hearing = 0usize;
         'call: loop {
             tokio::select! {
+                Some(said) = heard_rx.recv() => {
+                    hearing -= 1;
+                    let at = report.agent.partition_point(|a| a.at_ms <= said.at_ms);
+                    report.agent.insert(at, said);
+                }
                 msg = stream.next() => {
                     let Some(Ok(msg)) = msg else {
                         report.agent_hung_up = true;
@@ -493,9 +504,9 @@ impl Simulation {
                     if let (Some(s), Some(last)) = (agent_started, last_agent_audio)
                         && now.duration_since(last) >= Duration::from_millis(600)
                     {
-                        let text = self.hear(&agent_current);
-                        report.agent.push(Said { at_ms: ms(s), text, duration_ms: last.duration_since(s).as_millis() as u64 });
-                        agent_current.clear();
+                        let said = Said { at_ms: ms(s), text: String::new(), duration_ms: last.duration_since(s).as_millis() as u64 };
+                        hearing += 1;
+                        self.hear(std::mem::take(&mut agent_current), said, &heard_tx);
                         agent_started = None;
                     }
                     // Our side: a frame of speech, or the line's silence.
@@ -587,6 +598,10 @@ impl Simulation {
                             if self.ear.is_none() {
                                 bail!("a caller who converses needs an ear to hear the agent");
                             }
+                            if hearing > 0 {
+                                // Still being written down.
+                                continue;
+                            }
                             // Everything the agent said since our last line.
                             let heard: Vec<&str> = report
                                 .agent
@@ -636,12 +651,21 @@ impl Simulation {
             let _ = sink.close().await;
         }
         if let (Some(s), Some(last)) = (agent_started, last_agent_audio) {
-            let text = self.hear(&agent_current);
-            report.agent.push(Said {
+            let said = Said {
                 at_ms: ms(s),
-                text,
+                text: String::new(),
                 duration_ms: last.duration_since(s).as_millis() as u64,
-            });
+            };
+            hearing += 1;
+            self.hear(std::mem::take(&mut agent_current), said, &heard_tx);
+        }
+        while hearing > 0 {
+            let Some(said) = heard_rx.recv().await else {
+                break;
+            };
+            hearing -= 1;
+            let at = report.agent.partition_point(|a| a.at_ms <= said.at_ms);
+            report.agent.insert(at, said);
         }
         // The call is over, as the provider would report it.
         let mut done = form.clone();

@@ -104,7 +104,7 @@ impl Application {
                 }
             });
         }
-        let senders = notification_senders(&settings)?;
+        let mut senders = notification_senders(&settings)?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let state = AppState::new(
             store,
@@ -239,6 +239,26 @@ impl Application {
             }
         }));
 
+        // The firm's Clio in the conflict check: an incremental sync of
+        // every connected firm each `clio.sync_minutes` (queued once per
+        // period whichever node queues it first; webhooks bring changes
+        // in between).
+        if settings.clio.client_id.is_some() {
+            let clio = state.clone();
+            let every = Duration::from_secs(settings.clio.sync_minutes.max(1) * 60);
+            background.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    hermes_api::clio::queue_incremental_syncs(&clio, every).await;
+                }
+            }));
+        }
+        senders.clio = Some(Arc::new(hermes_api::clio_sync::ClioSync {
+            state: state.clone(),
+        }));
+
         // Bound before the worker starts, so a failed start leaves no
         // worker behind.
         let listener = TcpListener::bind(settings.server.bind)
@@ -338,6 +358,8 @@ fn notification_senders(settings: &Settings) -> anyhow::Result<hermes_notify::Se
             .map(hermes_notify::SmtpMailer::new)
             .transpose()
             .context("notify.smtp")?,
+        // Wired once the app state exists (the sync needs it).
+        clio: None,
     })
 }
 

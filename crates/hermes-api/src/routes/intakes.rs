@@ -44,6 +44,10 @@ pub struct IntakeOut {
     pub record: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its sync to the firm's Clio, step by step (one intake only; absent
+    /// when it was never queued).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clio_sync: Option<crate::clio_sync::ClioSyncOut>,
 }
 
 impl From<IntakeRow> for IntakeOut {
@@ -58,6 +62,7 @@ impl From<IntakeRow> for IntakeOut {
             record: r.document,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            clio_sync: None,
         }
     }
 }
@@ -137,7 +142,11 @@ pub async fn get_intake(
         .intake(id)
         .await?
         .ok_or(ApiError::NotFound("intake"))?;
-    Ok(Json(row.into()))
+    let clio_sync = crate::clio_sync::status_of(&state, auth.tenant, id).await?;
+    Ok(Json(IntakeOut {
+        clio_sync,
+        ..row.into()
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -225,6 +234,7 @@ pub async fn correct_intake(
                 caller_name,
                 document: doc,
                 conversation: row.conversation.clone(),
+                jobs: Vec::new(),
             },
             auth.audit(&client, "intake.correct")
                 .details(serde_json::json!({

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const REDIRECT: &str = "https://hermes.example/api/v1/integrations/clio/callback";
+pub(crate) const REDIRECT: &str = "https://hermes.example/api/v1/integrations/clio/callback";
 
 #[derive(Default)]
 struct Seen {
@@ -126,7 +126,7 @@ async fn app_with_clio(base: &str) -> TestApp {
 }
 
 /// Starts an authorization as `token`; returns the state Clio would carry.
-async fn authorize(app: &TestApp, token: &str, region: &str) -> String {
+pub(crate) async fn authorize(app: &TestApp, token: &str, region: &str) -> String {
     let resp = app
         .get(
             &format!("/api/v1/integrations/clio/connect?region={region}"),
@@ -144,7 +144,7 @@ async fn authorize(app: &TestApp, token: &str, region: &str) -> String {
     q["state"].clone()
 }
 
-async fn come_back(app: &TestApp, query: &str) -> reqwest::Response {
+pub(crate) async fn come_back(app: &TestApp, query: &str) -> reqwest::Response {
     app.client
         .get(app.url(&format!("/api/v1/integrations/clio/callback?{query}")))
         .send()

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod cli;
 mod clio;
+mod clio_sync;
 mod conflicts;
 mod firm_settings;
 mod health;

@@ -1,0 +1,422 @@
+//! A finished intake goes to the firm's Clio: contact, matter (with the
+//! other side related), calendar entry on the attorney's Clio calendar,
+//! note, communication and, when urgent, a task — against a stateful fake
+//! Clio that fails on purpose, so that "nothing is created twice, nothing
+//! is lost" is tested rather than hoped for.
+
+use std::time::Duration;
+
+use hermes_testkit::clio::{FakeClio, Fault};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::clio::{authorize, come_back};
+use crate::helpers::*;
+use crate::intake::{book_a_divorce_consultation, start};
+use crate::scheduling::calendar;
+
+/// The firm's Clio as the fake starts it: the attorney as a Clio user
+/// with a calendar, and the firm's practice areas.
+fn seed(fake: &FakeClio) {
+    fake.seed(
+        "users.json",
+        json!({"name": "Maria Lopez", "email": "MARIA@alpha.example", "default_calendar_id": 55, "enabled": true}),
+    );
+    fake.seed(
+        "users.json",
+        json!({"name": "Sam Other", "email": "sam@alpha.example", "default_calendar_id": 56, "enabled": true}),
+    );
+    fake.seed("practice_areas.json", json!({"name": "Family Law"}));
+    fake.seed("practice_areas.json", json!({"name": "Personal Injury"}));
+}
+
+/// An app whose firm has connected the fake Clio, with an outbox that
+/// retries quickly and a Clio client that gives up after a second.
+async fn connected(fake: &FakeClio) -> TestApp {
+    let base = fake.base_url.clone();
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), move |s| {
+        s.clio.client_id = Some("hermes-app".into());
+        s.clio.client_secret = serde_json::from_value(json!("app-secret")).unwrap();
+        s.clio.redirect_url = Some(crate::clio::REDIRECT.into());
+        s.clio.host = Some(base);
+        s.clio.timeout_ms = Some(1000);
+        s.notify.poll_ms = 100;
+        s.notify.retry_base_ms = 200;
+        s.notify.retry_cap_secs = 1;
+        s.notify.max_attempts = 6;
+    })
+    .await;
+    let admin = app.admin(&app.alpha).await;
+    let state = authorize(&app, &admin.access, "us").await;
+    let resp = come_back(&app, &format!("code=good-code&state={state}")).await;
+    assert!(
+        resp.status().is_success() || resp.status().is_redirection(),
+        "{}",
+        resp.status()
+    );
+    app
+}
+
+/// A divorce intake by text (the other side is Carlos Lopez), the
+/// caller giving an email or not; returns its id and whether the
+/// conversation ended.
+async fn divorce_intake(app: &TestApp, email: &str) -> (String, bool) {
+    let cal = calendar(app, &app.alpha).await;
+    crate::voice::open_all_week(app, &cal.admin.access).await;
+    let (token, opening) = start(app, &app.alpha.slug).await;
+    let mut said = vec![opening];
+    let script = [
+        "yes",
+        "my name is Maria Lopez",
+        "L-O-P-E-Z",
+        "five oh three five five five zero one four two",
+        "yes",
+        email,
+        "yes",
+        "for myself",
+        "I want to file for divorce",
+        "yes",
+    ];
+    let done = book_a_divorce_consultation(app, &token, &script, &mut said).await;
+    let list = app.get_json("/api/v1/intakes", &cal.admin.access).await;
+    (list["intakes"][0]["id"].as_str().unwrap().to_owned(), done)
+}
+
+/// [`divorce_intake`] with an email, ended booked.
+async fn booked_intake(app: &TestApp) -> String {
+    let (id, done) = divorce_intake(app, "maria dot lopez at gmail dot com").await;
+    assert!(done, "the conversation did not end");
+    id
+}
+
+/// The intake's Clio sync as staff see it, once it has settled (synced or
+/// dead), within `wait`.
+async fn settled_sync(app: &TestApp, id: &str, wait: Duration) -> Value {
+    let admin = app.admin(&app.alpha).await;
+    let until = std::time::Instant::now() + wait;
+    loop {
+        let i = app
+            .get_json(&format!("/api/v1/intakes/{id}"), &admin.access)
+            .await;
+        let status = i["clio_sync"]["status"].as_str().unwrap_or_default();
+        if matches!(status, "synced" | "dead") || std::time::Instant::now() > until {
+            return i["clio_sync"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn named<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["name"] == json!(name))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_booked_intake_lands_in_clio_with_every_record_once() {
+    let fake = FakeClio::start().await.unwrap();
+    seed(&fake);
+    // Lists come a record a page, so every lookup pages.
+    fake.world.lock().unwrap().page_size = 1;
+    let app = connected(&fake).await;
+    let id = booked_intake(&app).await;
+    let sync = settled_sync(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(sync["status"], "synced", "{sync:#}");
+    let steps: Vec<(&str, &str)> = sync["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("contact", "done"),
+            ("matter", "done"),
+            ("calendar_entry", "done"),
+            ("note", "done"),
+            ("communication", "done"),
+            ("task", "skipped"),
+        ],
+        "{sync:#}"
+    );
+
+    let contacts = fake.records("contacts.json");
+    let client = named(&contacts, "Maria Lopez");
+    assert_eq!(client.len(), 1, "{contacts:#?}");
+    assert_eq!(client[0]["primary_phone_number"], "+15035550142");
+    assert_eq!(client[0]["primary_email_address"], "maria.lopez@gmail.com");
+    let other = named(&contacts, "Carlos Lopez");
+    assert_eq!(other.len(), 1, "{contacts:#?}");
+
+    let matters = fake.records("matters.json");
+    assert_eq!(matters.len(), 1, "{matters:#?}");
+    let m = &matters[0];
+    assert_eq!(m["status"], "pending");
+    assert_eq!(m["client"]["id"], client[0]["id"]);
+    assert_eq!(m["client_reference"], format!("HERMES {id}"));
+    assert_eq!(m["relationships"][0]["contact"]["id"], other[0]["id"]);
+    assert_eq!(m["relationships"][0]["description"], "Opposing party");
+    // The attorney, found by email whatever its case; the firm's area.
+    assert_eq!(
+        m["responsible_attorney"]["id"],
+        fake.records("users.json")[0]["id"]
+    );
+    assert_eq!(
+        m["practice_area"]["id"],
+        fake.records("practice_areas.json")[0]["id"]
+    );
+
+    let entries = fake.records("calendar_entries.json");
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    let e = &entries[0];
+    assert_eq!(e["calendar_owner"]["id"], 55);
+    assert_eq!(e["matter"]["id"], m["id"]);
+    let booking = &app
+        .get_json(
+            &format!("/api/v1/intakes/{id}"),
+            &app.admin(&app.alpha).await.access,
+        )
+        .await["record"]["booking"];
+    let b = app
+        .get_json(
+            &format!("/api/v1/bookings/{}", booking["id"].as_str().unwrap()),
+            &app.admin(&app.alpha).await.access,
+        )
+        .await;
+    let instant = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(instant(&e["start_at"]), instant(&b["start"]), "{b:#}");
+
+    let notes = fake.records("notes.json");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    // The summary, not the conversation: notes are seen by everyone.
+    let detail = notes[0]["detail"].as_str().unwrap();
+    assert!(!detail.contains("maria dot lopez"), "{detail}");
+    assert_eq!(notes[0]["matter"]["id"], m["id"]);
+
+    let comms = fake.records("communications.json");
+    assert_eq!(comms.len(), 1, "{comms:#?}");
+    assert_eq!(comms[0]["type"], "PhoneCommunication");
+    assert!(fake.records("tasks.json").is_empty());
+    // Paging was followed: a lookup asked for a second page.
+    assert!(
+        fake.requests().iter().any(|r| r.contains("page_token=")),
+        "{:#?}",
+        fake.requests()
+    );
+}
+
+#[tokio::test]
+async fn failures_on_the_way_create_nothing_twice_and_lose_nothing() {
+    let fake = FakeClio::start().await.unwrap();
+    seed(&fake);
+    // A 5xx on a lookup (retried by the client), a matter whose answer
+    // never comes although Clio made it (the job fails and is retried),
+    // a 500 on the calendar entry, a 429 on the note, an expired token.
+    fake.fail("GET /api/v4/contacts", Fault::Status(503));
+    fake.fail(
+        "POST /api/v4/matters",
+        Fault::AnswerLate {
+            delay: Duration::from_secs(3),
+        },
+    );
+    fake.fail("POST /api/v4/calendar_entries", Fault::Status(500));
+    fake.fail("POST /api/v4/notes", Fault::RateLimited { secs: 1 });
+    fake.world.lock().unwrap().expires_in = 1;
+    let app = connected(&fake).await;
+    let id = booked_intake(&app).await;
+    let sync = settled_sync(&app, &id, Duration::from_secs(40)).await;
+    assert_eq!(sync["status"], "synced", "{sync:#}");
+    assert!(sync["attempts"].as_u64().unwrap() >= 3, "{sync:#}");
+    for (resource, n) in [
+        ("matters.json", 1),
+        ("calendar_entries.json", 1),
+        ("notes.json", 1),
+        ("communications.json", 1),
+    ] {
+        assert_eq!(
+            fake.records(resource).len(),
+            n,
+            "{resource}: {:#?}",
+            fake.records(resource)
+        );
+    }
+    assert_eq!(
+        named(&fake.records("contacts.json"), "Maria Lopez").len(),
+        1
+    );
+    assert!(fake.world.lock().unwrap().faults.is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_refresh_leaves_the_sync_dead_until_the_firm_reconnects_and_retries() {
+    let fake = FakeClio::start().await.unwrap();
+    seed(&fake);
+    fake.world.lock().unwrap().expires_in = 1;
+    let app = connected(&fake).await;
+    // The firm revoked HERMES at Clio: the refresh is refused.
+    fake.revoke_all();
+    let id = booked_intake(&app).await;
+    let sync = settled_sync(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(sync["status"], "dead", "{sync:#}");
+    assert!(
+        sync["last_error"].as_str().unwrap().contains("reconnect"),
+        "{sync:#}"
+    );
+    assert!(fake.records("matters.json").is_empty());
+    let admin = app.admin(&app.alpha).await;
+    let status = app
+        .get_json("/api/v1/integrations/clio", &admin.access)
+        .await;
+    assert_eq!(status["status"], "needs_reconnect", "{status:#}");
+
+    // Reconnect, retry from the intake: synced, once.
+    let state = authorize(&app, &admin.access, "us").await;
+    come_back(&app, &format!("code=good-code&state={state}")).await;
+    let resp = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/intakes/{id}/clio-sync/retry"),
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let sync = settled_sync(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(sync["status"], "synced", "{sync:#}");
+    assert_eq!(fake.records("matters.json").len(), 1);
+
+    // Only an admin may retry.
+    let (_, staff) = app.user_with_role(&app.alpha, "STAFF").await;
+    let resp = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/intakes/{id}/clio-sync/retry"),
+            Some(&staff.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+/// Waits until the firm's Clio parties have been synced (the connection
+/// says when).
+async fn parties_synced(app: &TestApp) -> Value {
+    let admin = app.admin(&app.alpha).await;
+    for _ in 0..200 {
+        let status = app
+            .get_json("/api/v1/integrations/clio", &admin.access)
+            .await;
+        if !status["parties_synced_at"].is_null() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the Clio parties were never synced");
+}
+
+#[tokio::test]
+async fn a_current_client_in_clio_on_the_other_side_fails_the_next_intakes_conflict_check() {
+    let fake = FakeClio::start().await.unwrap();
+    seed(&fake);
+    // The firm's client in Clio, on an open matter; a former client; and
+    // an opposing party of another matter. A page holds one record, so
+    // the full sync follows the cursor.
+    let carlos = fake.seed(
+        "contacts.json",
+        json!({"name": "Carlos Lopez", "type": "Person", "primary_phone_number": "+15035550999"}),
+    );
+    let old = fake.seed(
+        "contacts.json",
+        json!({"name": "Gregory Hale", "type": "Person"}),
+    );
+    let acme = fake.seed(
+        "contacts.json",
+        json!({"name": "Acme Trucking", "type": "Company"}),
+    );
+    let open = fake.seed(
+        "matters.json",
+        json!({"display_number": "00042-Lopez", "status": "open", "client": {"id": carlos}}),
+    );
+    fake.seed(
+        "matters.json",
+        json!({"display_number": "00007-Hale", "status": "closed", "client": {"id": old}}),
+    );
+    fake.seed(
+        "relationships.json",
+        json!({"description": "Opposing Party", "contact": {"id": acme}, "matter": {"id": open}}),
+    );
+    fake.world.lock().unwrap().page_size = 1;
+    let app = connected(&fake).await;
+    parties_synced(&app).await;
+
+    let admin = app.admin(&app.alpha).await;
+    let answer = crate::conflicts::check(
+        &app,
+        &admin.access,
+        json!([{"name": "Maria Lopez", "role": "client"}, {"name": "Carlos Lopez", "role": "adverse"}]),
+    )
+    .await;
+    assert_eq!(answer["status"], "conflict", "{answer:#}");
+    let answer = crate::conflicts::check(
+        &app,
+        &admin.access,
+        json!([{"name": "Maria Lopez", "role": "client"}, {"name": "Acme Trucking", "role": "adverse"}]),
+    )
+    .await;
+    // Suing the firm's own opposing party is no conflict.
+    assert_eq!(answer["status"], "clear", "{answer:#}");
+
+    // The caller names Carlos Lopez as the other side: the intake stops at
+    // the conflict, a person reviews it, and nothing goes to Clio.
+    let (id, _) = divorce_intake(&app, "no").await;
+    let i = app
+        .get_json(&format!("/api/v1/intakes/{id}"), &admin.access)
+        .await;
+    assert_eq!(
+        i["record"]["conflict"]["status"], "conflict",
+        "{:#}",
+        i["record"]
+    );
+    assert_eq!(i["status"], "needs_review");
+    assert!(i["clio_sync"].is_null(), "{i:#}");
+    assert!(fake.records("matters.json").len() == 2);
+
+    // A matter closed in Clio (seen by the next incremental sync) makes
+    // Carlos a former client: still flagged, as a potential conflict.
+    {
+        let mut w = fake.world.lock().unwrap();
+        let m = w
+            .records
+            .get_mut("matters.json")
+            .unwrap()
+            .iter_mut()
+            .find(|m| m["id"] == json!(open))
+            .unwrap();
+        m["status"] = json!("closed");
+    }
+    let resp = app
+        .send(
+            Method::POST,
+            "/api/v1/integrations/clio/sync",
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = crate::conflicts::check(
+            &app,
+            &admin.access,
+            json!([{"name": "Maria Lopez", "role": "client"}, {"name": "Carlos Lopez", "role": "adverse"}]),
+        )
+        .await;
+        if status["status"] != "conflict" {
+            break;
+        }
+    }
+    assert_eq!(status["status"], "potential", "{status:#}");
+}
