@@ -64,6 +64,8 @@ pub struct Clio {
     limiters: Arc<Mutex<HashMap<TenantId, Arc<RateLimiter>>>>,
     /// One refresh at a time (a refresh token may be single-use).
     refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// This server as Clio reaches it (webhooks), known once bound.
+    public_url: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Clio {
@@ -72,6 +74,15 @@ impl Clio {
             config: Arc::new(config),
             ..Default::default()
         }
+    }
+
+    /// Sets this server's public URL (once; later calls are ignored).
+    pub fn set_public_url(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    pub fn public_url(&self) -> Option<String> {
+        self.public_url.get().cloned()
     }
 
     fn host(&self, region: Region) -> String {
@@ -559,6 +570,9 @@ pub async fn disconnect(
     let Some(row) = store.clio_connection().await? else {
         return Err(ApiError::NotFound("Clio connection"));
     };
+    // The webhooks go first, while the token still works.
+    let api = client_for(&state, auth.tenant).await.ok();
+    crate::clio_webhooks::remove(&state, auth.tenant, api.as_ref()).await;
     // Revoked at Clio when it answers; the tokens are deleted here either
     // way (a firm that disconnects must not stay connected because Clio
     // was down), and the audit entry says which.

@@ -30,8 +30,9 @@ use crate::clio_sync::SyncError;
 use crate::conflict_index::parties_event;
 use crate::state::AppState;
 
-const CONTACT_FIELDS: &str = "id,name,type,primary_email_address,primary_phone_number,updated_at";
-const MATTER_FIELDS: &str = "id,display_number,description,status,client{id},updated_at";
+pub(crate) const CONTACT_FIELDS: &str =
+    "id,name,type,primary_email_address,primary_phone_number,updated_at";
+pub(crate) const MATTER_FIELDS: &str = "id,display_number,description,status,client{id},updated_at";
 const RELATIONSHIP_FIELDS: &str = "id,description,contact{id},matter{id},updated_at";
 
 /// The three lists, each with its API path.
@@ -66,6 +67,7 @@ pub async fn full_sync(state: &AppState, tenant: TenantId) -> Result<u64, SyncEr
     }
     let store = state.store.scoped(tenant);
     store.replace_clio_mirror(&rows, began).await?;
+    watch(state, tenant, &client).await;
     rederive(state, tenant, "clio.full_sync").await
 }
 
@@ -92,10 +94,19 @@ pub async fn incremental_sync(state: &AppState, tenant: TenantId) -> Result<u64,
         rows.extend(rows_of(kind, records));
     }
     store.update_clio_mirror(&rows, &[], Some(began)).await?;
+    watch(state, tenant, &client).await;
     if rows.is_empty() {
         return Ok(0);
     }
     rederive(state, tenant, "clio.incremental_sync").await
+}
+
+/// Webhooks set up or renewed; a failure only delays changes until the
+/// next sync, so it does not fail this one.
+async fn watch(state: &AppState, tenant: TenantId, client: &hermes_clio::Client) {
+    if let Err(e) = crate::clio_webhooks::ensure(state, tenant, client).await {
+        tracing::warn!(%tenant, error = %e.message, "could not set up the Clio webhooks");
+    }
 }
 
 /// One record changed or went (a webhook): the mirror, then the parties.

@@ -28,6 +28,7 @@ pub mod client;
 pub mod clio;
 pub mod clio_parties;
 pub mod clio_sync;
+pub mod clio_webhooks;
 pub mod conflict_index;
 pub mod dto;
 pub mod error;
@@ -213,6 +214,7 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::conversations::message))
         .routes(routes!(routes::conversations::end))
         .routes(routes!(clio::callback))
+        .routes(routes!(clio_webhooks::receive))
         .layer(from_fn_with_state(
             state.clone(),
             ratelimit::anonymous_routes,

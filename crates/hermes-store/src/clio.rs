@@ -71,6 +71,24 @@ pub struct ClioMirrorRow {
     pub data: serde_json::Value,
 }
 
+/// A webhook HERMES asked Clio for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClioWebhookRow {
+    /// `contact` or `matter`.
+    pub model: String,
+    /// SHA-256 (hex) of the token in the webhook's URL.
+    pub token_hash: String,
+    /// Clio's id, once Clio has answered the request that created it.
+    pub clio_id: Option<i64>,
+    /// The handshake's secret, sealed; `None` until the handshake.
+    pub secret: Option<Vec<u8>>,
+    /// `pending` (no handshake yet) or `active`.
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Where a firm's Clio mirror stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClioIndexState {
@@ -148,4 +166,14 @@ pub trait ClioStore {
     ) -> Result<()>;
 
     async fn clio_index_state(&self) -> Result<Option<ClioIndexState>>;
+
+    async fn clio_webhooks(&self) -> Result<Vec<ClioWebhookRow>>;
+
+    /// Creates or replaces the firm's webhook for `row.model`.
+    async fn put_clio_webhook(&self, row: &ClioWebhookRow) -> Result<()>;
+
+    /// The webhook whose URL token hashes to `token_hash`.
+    async fn clio_webhook_by_token(&self, token_hash: &str) -> Result<Option<ClioWebhookRow>>;
+
+    async fn delete_clio_webhooks(&self) -> Result<()>;
 }

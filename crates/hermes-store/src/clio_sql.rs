@@ -39,6 +39,33 @@ impl TryFrom<ClioDbRow> for ClioConnectionRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookDbRow {
+    model: String,
+    token_hash: String,
+    clio_id: Option<i64>,
+    secret: Option<Vec<u8>>,
+    status: String,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<WebhookDbRow> for crate::clio::ClioWebhookRow {
+    fn from(r: WebhookDbRow) -> Self {
+        crate::clio::ClioWebhookRow {
+            model: r.model,
+            token_hash: r.token_hash,
+            clio_id: r.clio_id,
+            secret: r.secret,
+            status: r.status,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
 macro_rules! impl_clio_backend {
     (scoped = $scoped:ident, db = $db:ty) => {
         const _: () = {
@@ -48,7 +75,7 @@ macro_rules! impl_clio_backend {
 
             use $crate::audit::AuditEvent;
             use $crate::clio::*;
-            use $crate::clio_sql::ClioDbRow;
+            use $crate::clio_sql::{ClioDbRow, WebhookDbRow};
             use $crate::model::now;
             use $crate::{Result, StoreError};
 
@@ -291,6 +318,67 @@ macro_rules! impl_clio_backend {
                     .await?;
                     tx.commit().await?;
                     Ok(row.map(|(full_synced_at, synced_since, updated_at)| ClioIndexState { full_synced_at, synced_since, updated_at }))
+                }
+
+                async fn clio_webhooks(&self) -> Result<Vec<ClioWebhookRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<WebhookDbRow> = sqlx::query_as(
+                        "SELECT model, token_hash, clio_id, secret, status, expires_at, created_at, updated_at \
+                         FROM clio_webhooks WHERE tenant_id = $1 ORDER BY model",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(rows.into_iter().map(ClioWebhookRow::from).collect())
+                }
+
+                async fn put_clio_webhook(&self, r: &ClioWebhookRow) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query(
+                        "INSERT INTO clio_webhooks (tenant_id, model, token_hash, clio_id, secret, status, expires_at, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tenant_id, model) DO UPDATE SET \
+                         token_hash = excluded.token_hash, clio_id = excluded.clio_id, secret = excluded.secret, \
+                         status = excluded.status, expires_at = excluded.expires_at, created_at = excluded.created_at, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(r.model.clone())
+                    .bind(r.token_hash.clone())
+                    .bind(r.clio_id)
+                    .bind(r.secret.clone())
+                    .bind(r.status.clone())
+                    .bind(r.expires_at)
+                    .bind(r.created_at)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn clio_webhook_by_token(&self, token_hash: &str) -> Result<Option<ClioWebhookRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let row: Option<WebhookDbRow> = sqlx::query_as(
+                        "SELECT model, token_hash, clio_id, secret, status, expires_at, created_at, updated_at \
+                         FROM clio_webhooks WHERE tenant_id = $1 AND token_hash = $2",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(token_hash.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(row.map(ClioWebhookRow::from))
+                }
+
+                async fn delete_clio_webhooks(&self) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query("DELETE FROM clio_webhooks WHERE tenant_id = $1")
+                        .bind(self.tenant.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
                 }
 
                 async fn clio_sync_steps(&self, intake_id: Uuid) -> Result<Vec<ClioSyncStepRow>> {

@@ -54,6 +54,8 @@ pub struct World {
     issued: u32,
     /// Records per page of a list.
     pub page_size: usize,
+    /// Webhooks whose handshake succeeded: id → (model, url, secret).
+    pub webhooks: HashMap<i64, (String, String, String)>,
 }
 
 /// A running fake Clio.
@@ -77,6 +79,10 @@ impl FakeClio {
             .route("/oauth/deauthorize", post(deauthorize))
             .route("/api/v4/users/who_am_i.json", get(who_am_i))
             .route("/api/v4/{resource}", get(list).post(create))
+            .route(
+                "/api/v4/{resource}/{file}",
+                axum::routing::patch(update).delete(remove),
+            )
             .with_state(world.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
@@ -124,6 +130,41 @@ impl FakeClio {
     /// The API requests seen, as `METHOD /path?query`.
     pub fn requests(&self) -> Vec<String> {
         self.world.lock().unwrap().requests.clone()
+    }
+
+    /// Delivers a change of `model` to the webhook for it, signed as
+    /// Clio signs; the status HERMES answered (`None`: no such webhook).
+    pub async fn deliver(&self, model: &str, event: &str, data: Value) -> Option<u16> {
+        let (id, url, secret) = {
+            let w = self.world.lock().unwrap();
+            let (id, (_, url, secret)) = w.webhooks.iter().find(|(_, (m, _, _))| m == model)?;
+            (*id, url.clone(), secret.clone())
+        };
+        let body = json!({"data": data, "meta": {"event": event, "webhook_id": id}}).to_string();
+        let signature = hermes_clio_sign(secret.as_bytes(), body.as_bytes());
+        Some(self.post_to(&url, body, Some(&signature)).await)
+    }
+
+    /// The URL of the webhook for `model`, once confirmed.
+    pub fn webhook_url(&self, model: &str) -> Option<String> {
+        let w = self.world.lock().unwrap();
+        w.webhooks
+            .values()
+            .find(|(m, _, _)| m == model)
+            .map(|(_, url, _)| url.clone())
+    }
+
+    /// POSTs `body` to `url` with an `X-Hook-Signature` (or none): what a
+    /// forger could send. Returns the status.
+    pub async fn post_to(&self, url: &str, body: String, signature: Option<&str>) -> u16 {
+        let mut req = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = signature {
+            req = req.header("x-hook-signature", s);
+        }
+        req.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
     }
 
     /// Clio forgets every token (the firm revoked the app).
@@ -403,10 +444,113 @@ async fn create(
             .push(data.clone());
         id
     };
+    if resource == "webhooks.json" {
+        handshake(&world, id, &data).await;
+    }
     if let Some(delay) = late {
         tokio::time::sleep(delay).await;
     }
     (StatusCode::CREATED, axum::Json(json!({"data": {"id": id}}))).into_response()
+}
+
+/// Clio's handshake, before it answers the request that created the
+/// webhook: the secret to the webhook's URL, which must echo it.
+async fn handshake(world: &Arc<Mutex<World>>, id: i64, data: &Value) {
+    let url = data["url"].as_str().unwrap_or_default().to_owned();
+    let model = data["model"].as_str().unwrap_or_default().to_owned();
+    let secret = format!("{}", uuid::Uuid::new_v4().simple());
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .header("x-hook-secret", &secret)
+        .header("content-type", "application/json")
+        .body(json!({"data": {"id": id}}).to_string())
+        .send()
+        .await;
+    let echoed = answer.as_ref().is_ok_and(|r| {
+        r.status().is_success()
+            && r.headers()
+                .get("x-hook-secret")
+                .and_then(|v| v.to_str().ok())
+                == Some(secret.as_str())
+    });
+    if echoed {
+        world
+            .lock()
+            .unwrap()
+            .webhooks
+            .insert(id, (model, url, secret));
+    }
+}
+
+/// `X-Hook-Signature` of `body` under `secret`: HMAC-SHA256, hex.
+fn hermes_clio_sign(secret: &[u8], body: &[u8]) -> String {
+    hermes_clio::webhook::sign(secret, body)
+}
+
+fn record_id(file: &str) -> Option<i64> {
+    file.strip_suffix(".json")?.parse().ok()
+}
+
+async fn update(
+    State(w): State<Arc<Mutex<World>>>,
+    Path((resource, file)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: String,
+) -> Response {
+    let mut w = w.lock().unwrap();
+    w.requests.push(format!("PATCH {uri}"));
+    if !authorized(&w, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "invalid token");
+    }
+    let (Some(id), Ok(Value::Object(mut envelope))) =
+        (record_id(&file), serde_json::from_str::<Value>(&body))
+    else {
+        return error(StatusCode::BAD_REQUEST, "bad request");
+    };
+    let Some(Value::Object(changes)) = envelope.remove("data") else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "data is required");
+    };
+    let key = format!("{resource}.json");
+    let Some(record) = w
+        .records
+        .get_mut(&key)
+        .and_then(|rs| rs.iter_mut().find(|r| r["id"] == json!(id)))
+    else {
+        return error(StatusCode::NOT_FOUND, "no such record");
+    };
+    for (k, v) in changes {
+        record[k] = v;
+    }
+    axum::Json(json!({"data": {"id": id}})).into_response()
+}
+
+async fn remove(
+    State(w): State<Arc<Mutex<World>>>,
+    Path((resource, file)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let mut w = w.lock().unwrap();
+    w.requests.push(format!("DELETE {uri}"));
+    if !authorized(&w, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "invalid token");
+    }
+    let Some(id) = record_id(&file) else {
+        return error(StatusCode::BAD_REQUEST, "bad request");
+    };
+    let key = format!("{resource}.json");
+    let before = w.records.get(&key).map_or(0, Vec::len);
+    if let Some(rs) = w.records.get_mut(&key) {
+        rs.retain(|r| r["id"] != json!(id));
+    }
+    if resource == "webhooks" {
+        w.webhooks.remove(&id);
+    }
+    if w.records.get(&key).map_or(0, Vec::len) == before {
+        return error(StatusCode::NOT_FOUND, "no such record");
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// Now, as Clio writes timestamps.

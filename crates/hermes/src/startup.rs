@@ -264,6 +264,9 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind)
             .await
             .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
+        state
+            .clio
+            .set_public_url(&settings.public_url(listener.local_addr()?));
 
         // Escalation notifications: delivers the outbox (this node's
         // enqueues wake it at once; it polls for the rest).

@@ -420,3 +420,160 @@ async fn a_current_client_in_clio_on_the_other_side_fails_the_next_intakes_confl
     }
     assert_eq!(status["status"], "potential", "{status:#}");
 }
+
+/// The conflict check's answer for a client suing `other`.
+async fn suing(app: &TestApp, other: &str) -> String {
+    let admin = app.admin(&app.alpha).await;
+    let answer = crate::conflicts::check(
+        app,
+        &admin.access,
+        json!([{"name": "Maria Lopez", "role": "client"}, {"name": other, "role": "adverse"}]),
+    )
+    .await;
+    answer["status"].as_str().unwrap().to_owned()
+}
+
+/// Polls the conflict check until it answers `want` (changes apply in
+/// the background); returns the last answer.
+async fn suing_becomes(app: &TestApp, other: &str, want: &str) -> String {
+    let mut got = String::new();
+    for _ in 0..100 {
+        got = suing(app, other).await;
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    got
+}
+
+#[tokio::test]
+async fn clio_changes_arrive_by_signed_webhooks_and_forgeries_change_nothing() {
+    let fake = FakeClio::start().await.unwrap();
+    seed(&fake);
+    let app = connected(&fake).await;
+    parties_synced(&app).await;
+    // Both webhooks were set up and confirmed by Clio's handshake.
+    let mut tries = 0;
+    while (fake.webhook_url("contact").is_none() || fake.webhook_url("matter").is_none())
+        && tries < 100
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tries += 1;
+    }
+    let url = fake.webhook_url("matter").expect("the matter webhook");
+    assert!(url.contains(&format!(
+        "/api/v1/integrations/clio/webhooks/{}/",
+        app.alpha.slug
+    )));
+    assert_eq!(suing(&app, "Carlos Lopez").await, "clear");
+
+    // A new client in Clio, delivered twice (Clio retries): one party.
+    let carlos = json!({"id": 5001, "name": "Carlos Lopez", "type": "Person",
+                        "updated_at": "2026-11-20T10:00:00Z"});
+    let open = json!({"id": 6001, "display_number": "00099-Lopez", "status": "open",
+                      "client": {"id": 5001}, "updated_at": "2026-11-20T10:00:00Z"});
+    assert_eq!(fake.deliver("contact", "created", carlos).await, Some(200));
+    assert_eq!(
+        fake.deliver("matter", "created", open.clone()).await,
+        Some(200)
+    );
+    assert_eq!(
+        fake.deliver("matter", "created", open.clone()).await,
+        Some(200)
+    );
+    assert_eq!(
+        suing_becomes(&app, "Carlos Lopez", "conflict").await,
+        "conflict"
+    );
+
+    // Forgeries: a wrong signature, none, a second handshake on a
+    // confirmed webhook, an unknown webhook. All refused, nothing changes.
+    let closed = json!({"data": {"id": 6001, "display_number": "00099-Lopez", "status": "closed",
+                                 "client": {"id": 5001}, "updated_at": "2026-11-21T10:00:00Z"},
+                        "meta": {"event": "updated"}})
+    .to_string();
+    assert_eq!(fake.post_to(&url, closed.clone(), Some("00ff")).await, 401);
+    assert_eq!(fake.post_to(&url, closed.clone(), None).await, 401);
+    let again = app
+        .client
+        .post(&url)
+        .header("x-hook-secret", "attacker-chosen")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let (base, _) = url.rsplit_once('/').unwrap();
+    assert_eq!(
+        fake.post_to(&format!("{base}/not-a-token"), closed.clone(), None)
+            .await,
+        401
+    );
+    assert_eq!(suing(&app, "Carlos Lopez").await, "conflict");
+    assert!(
+        app.metrics()
+            .await
+            .contains("hermes_clio_webhooks_refused_total")
+    );
+
+    // The matter closes; then Clio's late retry of an older version
+    // arrives: the newer one stands (a former client: potential).
+    let mut closed_data = open.clone();
+    closed_data["status"] = json!("closed");
+    closed_data["updated_at"] = json!("2026-11-21T10:00:00Z");
+    assert_eq!(
+        fake.deliver("matter", "updated", closed_data).await,
+        Some(200)
+    );
+    assert_eq!(fake.deliver("matter", "updated", open).await, Some(200));
+    assert_eq!(
+        suing_becomes(&app, "Carlos Lopez", "potential").await,
+        "potential"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(suing(&app, "Carlos Lopez").await, "potential");
+
+    // Deleted in Clio: no longer a party.
+    assert_eq!(
+        fake.deliver("matter", "deleted", json!({"id": 6001})).await,
+        Some(200)
+    );
+    assert_eq!(suing_becomes(&app, "Carlos Lopez", "clear").await, "clear");
+
+    // A webhook about to expire is renewed by the next sync.
+    let store = app.state.store.scoped(app.alpha.id.parse().unwrap());
+    for mut w in store.clio_webhooks().await.unwrap() {
+        w.expires_at = chrono::Utc::now() + chrono::Duration::days(2);
+        store.put_clio_webhook(&w).await.unwrap();
+    }
+    let admin = app.admin(&app.alpha).await;
+    let resp = app
+        .send(
+            Method::POST,
+            "/api/v1/integrations/clio/sync",
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let mut renewed = 0;
+    for _ in 0..100 {
+        renewed = fake
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("PATCH /api/v4/webhooks/"))
+            .count();
+        if renewed == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(renewed, 2, "{:#?}", fake.requests());
+    let later = store.clio_webhooks().await.unwrap();
+    assert!(
+        later
+            .iter()
+            .all(|w| w.expires_at > chrono::Utc::now() + chrono::Duration::days(20))
+    );
+}

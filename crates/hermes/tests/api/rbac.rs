@@ -156,6 +156,9 @@ async fn only_sign_in_and_public_documents_are_unauthenticated() {
         // Clio sends the admin's browser back without a bearer token: the
         // single-use OAuth state is the credential.
         "GET /api/v1/integrations/clio/callback",
+        // Clio's webhook deliveries: the token in the URL (handshake) and
+        // the signature (deliveries) are the credentials.
+        "POST /api/v1/integrations/clio/webhooks/{slug}/{token}",
         "GET /.well-known/jwks.json",
         "GET /healthz",
         "GET /readyz",
