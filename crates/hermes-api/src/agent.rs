@@ -284,12 +284,11 @@ pub async fn drive(
     let mut update = update_of(engine)?;
     // A finished intake for Clio: its sync is queued with this save, so
     // it cannot be lost between the two.
-    let to_clio = engine.is_done()
-        && crate::clio_sync::wants_sync(&engine.intake)
-        && crate::clio_sync::connected(state, tenant).await;
-    if to_clio {
-        update.jobs.push(crate::clio_sync::job_for(intake_id));
+    if engine.is_done() {
+        update.jobs =
+            crate::clio_sync::jobs_for_finished(state, tenant, intake_id, &engine.intake).await;
     }
+    let to_clio = !update.jobs.is_empty();
     let version = store
         .save_intake_turn(intake_id, &update, version)
         .await?

@@ -85,6 +85,16 @@ impl Clio {
         self.public_url.get().cloned()
     }
 
+    /// The stand-in for every Clio host (tests), if configured.
+    pub fn test_host(&self) -> Option<String> {
+        self.config.host.clone()
+    }
+
+    /// The node's HTTP client for Clio.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     fn host(&self, region: Region) -> String {
         self.config
             .host

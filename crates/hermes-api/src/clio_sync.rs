@@ -82,6 +82,8 @@ enum Payload {
     Intake { intake_id: Uuid },
     /// Bring the parties mirror up to date: `full` or `incremental`.
     Index { index: String },
+    /// Post a finished intake to the firm's Clio Grow inbox.
+    Grow { grow_intake_id: Uuid },
 }
 
 /// The job that syncs the firm's Clio parties: `full` (at connect, on an
@@ -116,6 +118,9 @@ impl hermes_notify::JobHandler for ClioSync {
             let done = match p {
                 Payload::Intake { intake_id } => {
                     sync_intake(&self.state, tenant, intake_id, deadline).await
+                }
+                Payload::Grow { grow_intake_id } => {
+                    crate::clio_grow::post_lead(&self.state, tenant, grow_intake_id).await
                 }
                 Payload::Index { index } if index == "full" => {
                     crate::clio_parties::full_sync(&self.state, tenant)
@@ -905,6 +910,28 @@ pub async fn status_of(
             .then_some(job.next_attempt_at),
         steps,
     }))
+}
+
+/// The Clio jobs a finished intake queues with its final save: the Manage
+/// sync when the firm has connected Clio, the Grow lead when it has a
+/// Grow inbox; none for an intake that does not belong in Clio.
+pub async fn jobs_for_finished(
+    state: &AppState,
+    tenant: TenantId,
+    intake_id: Uuid,
+    intake: &Intake,
+) -> Vec<NewOutboxJob> {
+    let mut jobs = Vec::new();
+    if !wants_sync(intake) {
+        return jobs;
+    }
+    if connected(state, tenant).await {
+        jobs.push(job_for(intake_id));
+    }
+    if crate::clio_grow::configured(state, tenant).await {
+        jobs.push(crate::clio_grow::job_for(intake_id));
+    }
+    jobs
 }
 
 /// Whether the firm has a Clio connection (in any state: a sync queued

@@ -26,6 +26,7 @@ pub mod agent;
 pub mod auth;
 pub mod client;
 pub mod clio;
+pub mod clio_grow;
 pub mod clio_parties;
 pub mod clio_sync;
 pub mod clio_webhooks;
@@ -205,6 +206,11 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(clio_sync::retry_sync))
         .routes(routes!(clio::connect))
         .routes(routes!(clio::sync_now))
+        .routes(routes!(
+            clio_grow::get_grow,
+            clio_grow::put_grow,
+            clio_grow::delete_grow
+        ))
         .routes(routes!(clio::status, clio::disconnect))
         .layer(from_fn_with_state(state.clone(), auth::protect));
 

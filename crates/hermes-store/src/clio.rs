@@ -89,6 +89,16 @@ pub struct ClioWebhookRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A firm's Clio Grow lead inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClioGrowRow {
+    /// `us`, `eu`, `ca` or `au`.
+    pub region: String,
+    /// The inbox lead token, sealed.
+    pub token: Vec<u8>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Where a firm's Clio mirror stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClioIndexState {
@@ -176,4 +186,12 @@ pub trait ClioStore {
     async fn clio_webhook_by_token(&self, token_hash: &str) -> Result<Option<ClioWebhookRow>>;
 
     async fn delete_clio_webhooks(&self) -> Result<()>;
+
+    async fn clio_grow(&self) -> Result<Option<ClioGrowRow>>;
+
+    /// Sets (or replaces) the firm's Grow inbox; audited.
+    async fn put_clio_grow(&self, region: &str, token: &[u8], audit: AuditEvent) -> Result<()>;
+
+    /// Whether there was one; audited.
+    async fn delete_clio_grow(&self, audit: AuditEvent) -> Result<bool>;
 }

@@ -381,6 +381,47 @@ macro_rules! impl_clio_backend {
                     Ok(())
                 }
 
+                async fn clio_grow(&self) -> Result<Option<ClioGrowRow>> {
+                    let mut tx = self.read_tx().await?;
+                    let row: Option<(String, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT region, token, updated_at FROM clio_grow WHERE tenant_id = $1",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(row.map(|(region, token, updated_at)| ClioGrowRow { region, token, updated_at }))
+                }
+
+                async fn put_clio_grow(&self, region: &str, token: &[u8], audit: AuditEvent) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query(
+                        "INSERT INTO clio_grow (tenant_id, region, token, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (tenant_id) DO UPDATE SET region = excluded.region, token = excluded.token, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(region.to_owned())
+                    .bind(token.to_vec())
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                    self.audit_in(&mut tx, audit.target("clio_grow", self.tenant.as_uuid())).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn delete_clio_grow(&self, audit: AuditEvent) -> Result<bool> {
+                    let mut tx = self.write_tx().await?;
+                    let done = sqlx::query("DELETE FROM clio_grow WHERE tenant_id = $1")
+                        .bind(self.tenant.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                    self.audit_in(&mut tx, audit.target("clio_grow", self.tenant.as_uuid())).await?;
+                    tx.commit().await?;
+                    Ok(done.rows_affected() > 0)
+                }
+
                 async fn clio_sync_steps(&self, intake_id: Uuid) -> Result<Vec<ClioSyncStepRow>> {
                     let mut tx = self.read_tx().await?;
                     let rows: Vec<(String, String, Option<i64>, Option<String>, DateTime<Utc>)> = sqlx::query_as(

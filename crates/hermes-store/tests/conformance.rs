@@ -1924,6 +1924,51 @@ async fn clio_sync_steps_mirror_and_sourced_parties(ctx: Ctx) {
     names.sort();
     assert_eq!(names, ["Kept", "Manual Mary", "New One"]);
     assert!(o.all_parties().await.unwrap().is_empty());
+
+    // Webhooks: found by their token's hash, within the firm only.
+    let hook = ClioWebhookRow {
+        model: "contact".into(),
+        token_hash: "th1".into(),
+        clio_id: None,
+        secret: None,
+        status: "pending".into(),
+        expires_at: now() + Duration::days(30),
+        created_at: now(),
+        updated_at: now(),
+    };
+    s.put_clio_webhook(&hook).await.unwrap();
+    s.put_clio_webhook(&ClioWebhookRow {
+        clio_id: Some(9),
+        secret: Some(vec![1, 2, 3]),
+        status: "active".into(),
+        ..hook.clone()
+    })
+    .await
+    .unwrap();
+    let found = s.clio_webhook_by_token("th1").await.unwrap().unwrap();
+    assert_eq!((found.clio_id, found.status.as_str()), (Some(9), "active"));
+    assert_eq!(found.secret.as_deref(), Some(&[1u8, 2, 3][..]));
+    assert!(o.clio_webhook_by_token("th1").await.unwrap().is_none());
+    assert_eq!(s.clio_webhooks().await.unwrap().len(), 1);
+    s.delete_clio_webhooks().await.unwrap();
+    assert!(s.clio_webhooks().await.unwrap().is_empty());
+
+    // Grow: one inbox per firm, replaced, removed.
+    assert!(s.clio_grow().await.unwrap().is_none());
+    s.put_clio_grow("us", b"sealed-1", ev("clio_grow.configure"))
+        .await
+        .unwrap();
+    s.put_clio_grow("eu", b"sealed-2", ev("clio_grow.configure"))
+        .await
+        .unwrap();
+    let g = s.clio_grow().await.unwrap().unwrap();
+    assert_eq!(
+        (g.region.as_str(), g.token.as_slice()),
+        ("eu", &b"sealed-2"[..])
+    );
+    assert!(o.clio_grow().await.unwrap().is_none());
+    assert!(s.delete_clio_grow(ev("clio_grow.remove")).await.unwrap());
+    assert!(!s.delete_clio_grow(ev("clio_grow.remove")).await.unwrap());
 }
 
 hermes_testkit::conformance!(

@@ -54,6 +54,8 @@ pub struct World {
     issued: u32,
     /// Records per page of a list.
     pub page_size: usize,
+    /// The inbox lead token of the firm's Clio Grow account.
+    pub grow_token: Option<String>,
     /// Webhooks whose handshake succeeded: id → (model, url, secret).
     pub webhooks: HashMap<i64, (String, String, String)>,
 }
@@ -78,6 +80,7 @@ impl FakeClio {
             .route("/oauth/token", post(token))
             .route("/oauth/deauthorize", post(deauthorize))
             .route("/api/v4/users/who_am_i.json", get(who_am_i))
+            .route("/inbox_leads", post(inbox_lead))
             .route("/api/v4/{resource}", get(list).post(create))
             .route(
                 "/api/v4/{resource}/{file}",
@@ -451,6 +454,39 @@ async fn create(
         tokio::time::sleep(delay).await;
     }
     (StatusCode::CREATED, axum::Json(json!({"data": {"id": id}}))).into_response()
+}
+
+/// Clio Grow's lead inbox: the token must be the firm's, the required
+/// fields present; kept under `inbox_leads`.
+async fn inbox_lead(State(w): State<Arc<Mutex<World>>>, body: String) -> Response {
+    let mut w = w.lock().unwrap();
+    w.requests.push("POST /inbox_leads".into());
+    let Ok(v) = serde_json::from_str::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "not JSON");
+    };
+    if w.grow_token.is_none() || v["inbox_lead_token"].as_str() != w.grow_token.as_deref() {
+        return error(StatusCode::UNAUTHORIZED, "unknown inbox lead token");
+    }
+    let lead = &v["inbox_lead"];
+    for field in [
+        "from_first",
+        "from_last",
+        "from_message",
+        "referring_url",
+        "from_source",
+    ] {
+        if lead[field].as_str().is_none_or(str::is_empty) {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("{field} is required"),
+            );
+        }
+    }
+    w.records
+        .entry("inbox_leads".into())
+        .or_default()
+        .push(lead.clone());
+    (StatusCode::CREATED, axum::Json(json!({"inbox_lead": lead}))).into_response()
 }
 
 /// Clio's handshake, before it answers the request that created the

@@ -577,3 +577,102 @@ async fn clio_changes_arrive_by_signed_webhooks_and_forgeries_change_nothing() {
             .all(|w| w.expires_at > chrono::Utc::now() + chrono::Duration::days(20))
     );
 }
+
+#[tokio::test]
+async fn a_firm_on_clio_grow_gets_each_finished_intake_in_its_lead_inbox() {
+    let fake = FakeClio::start().await.unwrap();
+    fake.world.lock().unwrap().grow_token = Some("grow-token-1234".into());
+    let base = fake.base_url.clone();
+    let app = spawn_with(hermes_testkit::TestDb::sqlite(), move |s| {
+        s.clio.host = Some(base);
+        s.notify.poll_ms = 100;
+        s.notify.retry_base_ms = 200;
+        s.notify.retry_cap_secs = 1;
+        s.notify.max_attempts = 2;
+    })
+    .await;
+    let admin = app.admin(&app.alpha).await;
+    let put = |token: &'static str, bearer: String| {
+        let app = &app;
+        async move {
+            app.send(
+                Method::PUT,
+                "/api/v1/integrations/clio-grow",
+                Some(&bearer),
+                Some(json!({"region": "us", "inbox_lead_token": token})),
+            )
+            .await
+        }
+    };
+    let resp = put("x y", admin.access.clone()).await;
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    let (_, staff) = app.user_with_role(&app.alpha, "STAFF").await;
+    assert_eq!(
+        put("grow-token-1234", staff.access.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let resp = put("grow-token-1234", admin.access.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let shown = app
+        .get_json("/api/v1/integrations/clio-grow", &staff.access)
+        .await;
+    assert_eq!(shown["configured"], true);
+    assert_eq!(shown["token_hint"], "…1234");
+    assert!(!shown.to_string().contains("grow-token"), "{shown}");
+
+    let id = booked_intake(&app).await;
+    let mut leads = Vec::new();
+    for _ in 0..100 {
+        leads = fake.records("inbox_leads");
+        if !leads.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(leads.len(), 1, "{:#?}", fake.requests());
+    let lead = &leads[0];
+    assert_eq!(lead["from_first"], "Maria");
+    assert_eq!(lead["from_last"], "Lopez");
+    assert_eq!(lead["from_phone"], "+15035550142");
+    assert_eq!(lead["from_email"], "maria.lopez@gmail.com");
+    assert_eq!(lead["from_source"], "HERMES");
+    assert!(
+        lead["from_message"].as_str().unwrap().contains(&id),
+        "{lead:#}"
+    );
+    // Grow only: nothing went to Clio Manage.
+    assert!(fake.records("matters.json").is_empty());
+
+    // A token Grow refuses leaves the post in the dead letters.
+    assert_eq!(
+        put("wrong-token-0000", admin.access.clone()).await.status(),
+        StatusCode::OK
+    );
+    divorce_intake(&app, "no").await;
+    let mut dead = Value::Null;
+    for _ in 0..100 {
+        dead = app
+            .get_json("/api/v1/notifications?status=dead", &admin.access)
+            .await;
+        if dead["notifications"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dead["notifications"][0]["kind"], "clio", "{dead:#}");
+    assert_eq!(fake.records("inbox_leads").len(), 1);
+    assert_eq!(
+        app.send(
+            Method::DELETE,
+            "/api/v1/integrations/clio-grow",
+            Some(&admin.access),
+            None
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+}
