@@ -189,18 +189,10 @@ async fn status_for(state: &AppState, tenant: TenantId) -> ApiResult<GrowStatus>
                 .open(&context(tenant), &r.token)
                 .map_err(ApiError::internal)?;
             let token = String::from_utf8_lossy(&token).into_owned();
-            let hint: String = token
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
             GrowStatus {
                 configured: true,
                 region: Some(r.region),
-                token_hint: Some(format!("…{hint}")),
+                token_hint: Some(crate::voice::settings::mask(&token)),
                 updated_at: Some(r.updated_at),
             }
         }

@@ -101,12 +101,93 @@ pub async fn incremental_sync(state: &AppState, tenant: TenantId) -> Result<u64,
     rederive(state, tenant, "clio.incremental_sync").await
 }
 
-/// Webhooks set up or renewed; a failure only delays changes until the
-/// next sync, so it does not fail this one.
+/// Webhooks set up or renewed, and the attorneys' Clio calendars read; a
+/// failure only delays changes until the next sync, so it does not fail
+/// this one.
 async fn watch(state: &AppState, tenant: TenantId, client: &hermes_clio::Client) {
     if let Err(e) = crate::clio_webhooks::ensure(state, tenant, client).await {
         tracing::warn!(%tenant, error = %e.message, "could not set up the Clio webhooks");
     }
+    if let Err(e) = sync_busy(state, tenant, client).await {
+        tracing::warn!(%tenant, error = %e.message, "could not read the attorneys' Clio calendars");
+    }
+}
+
+/// How far ahead the attorneys' Clio calendars are read.
+const BUSY_HORIZON_DAYS: i64 = 60;
+
+/// Each attorney's Clio calendar (their Clio user's, found by email) as
+/// busy time for scheduling: the entries of the next 60 days, recurring
+/// ones expanded by Clio, except the consultations HERMES itself put
+/// there (their bookings already hold the time).
+pub async fn sync_busy(
+    state: &AppState,
+    tenant: TenantId,
+    client: &hermes_clio::Client,
+) -> Result<(), SyncError> {
+    #[derive(serde::Deserialize)]
+    struct User {
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        default_calendar_id: Option<i64>,
+    }
+    let store = state.store.scoped(tenant);
+    let attorneys = store.list_attorneys().await?;
+    let users: Vec<User> = client
+        .all("/users.json", "id,email,default_calendar_id", &[])
+        .await?;
+    let from = Utc::now();
+    let to = from + chrono::Duration::days(BUSY_HORIZON_DAYS);
+    for a in attorneys.iter().filter(|a| a.attorney.active) {
+        let Some(email) = a.attorney.email.as_deref() else {
+            continue;
+        };
+        let Some(calendar) = users
+            .iter()
+            .find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .and_then(|u| u.default_calendar_id)
+        else {
+            continue;
+        };
+        let entries: Vec<Value> = client
+            .all(
+                "/calendar_entries.json",
+                "id,start_at,end_at,all_day,external_properties{name,value}",
+                &[
+                    ("calendar_id", calendar.to_string()),
+                    ("from", from.to_rfc3339()),
+                    ("to", to.to_rfc3339()),
+                    ("expanded", "true".into()),
+                    ("limit", "200".into()),
+                ],
+            )
+            .await?;
+        let at = |v: &Value| {
+            v.as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let intervals: Vec<(DateTime<Utc>, DateTime<Utc>)> = entries
+            .iter()
+            .filter(|e| {
+                !e["external_properties"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["name"] == crate::clio_sync::EXTERNAL_PROPERTY)
+                })
+            })
+            .filter_map(|e| Some((at(&e["start_at"])?, at(&e["end_at"])?)))
+            .filter(|(s, e)| s < e)
+            .collect();
+        store
+            .replace_external_busy(a.id, "clio", &intervals)
+            .await?;
+    }
+    Ok(())
 }
 
 /// One record changed or went (a webhook): the mirror, then the parties.

@@ -681,20 +681,40 @@ async fn calendar_entry(
         .post(
             "/calendar_entries.json",
             "id",
-            json!({
-                "summary": format!("Consultation: {name}{tentative}"),
-                "description": format!("Booked by the HERMES receptionist. {}", cx.reference),
-                "start_at": booking.starts_at.to_rfc3339(),
-                "end_at": booking.ends_at.to_rfc3339(),
-                "calendar_owner": { "id": calendar },
-                "matter": { "id": matter },
-                "external_properties": [
-                    { "name": EXTERNAL_PROPERTY, "value": cx.intake_id.to_string() }
-                ],
-            }),
+            calendar_entry_body(
+                &format!("Consultation: {name}{tentative}"),
+                &cx.reference,
+                (booking.starts_at, booking.ends_at),
+                calendar,
+                matter,
+                cx.intake_id,
+            ),
         )
         .await?;
     Ok(Outcome::Done(created.id))
+}
+
+/// The calendar entry for a consultation, as HERMES posts it (public so
+/// that its shape is checked against Clio's published document).
+pub fn calendar_entry_body(
+    summary: &str,
+    reference: &str,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    calendar: i64,
+    matter: i64,
+    intake: Uuid,
+) -> Value {
+    json!({
+        "summary": summary,
+        "description": format!("Booked by the HERMES receptionist. {reference}"),
+        "start_at": start.to_rfc3339(),
+        "end_at": end.to_rfc3339(),
+        "calendar_owner": { "id": calendar },
+        "matter": { "id": matter },
+        "external_properties": [
+            { "name": EXTERNAL_PROPERTY, "value": intake.to_string() }
+        ],
+    })
 }
 
 async fn note(
@@ -830,17 +850,35 @@ async fn task(
         .post(
             "/tasks.json",
             "id",
-            json!({
-                "name": format!("Urgent callback: {who} ({})", cx.reference),
-                "description": format!("Call back {who} at {phone}. Flagged urgent: {reasons}."),
-                "assignee": { "id": assignee, "type": "User" },
-                "matter": { "id": matter },
-                "priority": "High",
-                "due_at": Utc::now().to_rfc3339(),
-            }),
+            task_body(
+                &format!("Urgent callback: {who} ({})", cx.reference),
+                &format!("Call back {who} at {phone}. Flagged urgent: {reasons}."),
+                assignee,
+                matter,
+                Utc::now(),
+            ),
         )
         .await?;
     Ok(Outcome::Done(created.id))
+}
+
+/// The urgent-callback task, as HERMES posts it (public so that its shape
+/// is checked against Clio's published document).
+pub fn task_body(
+    name: &str,
+    description: &str,
+    assignee: i64,
+    matter: i64,
+    due: DateTime<Utc>,
+) -> Value {
+    json!({
+        "name": name,
+        "description": description,
+        "assignee": { "id": assignee, "type": "User" },
+        "matter": { "id": matter },
+        "priority": "High",
+        "due_at": due.to_rfc3339(),
+    })
 }
 
 // --- what staff see, and an admin's retry -----------------------------------

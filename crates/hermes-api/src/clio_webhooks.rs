@@ -96,11 +96,7 @@ pub async fn ensure(state: &AppState, tenant: TenantId, client: &Client) -> Resu
             }
             let expires = now + lifetime();
             match client
-                .patch::<Created>(
-                    &format!("/webhooks/{id}.json"),
-                    "id",
-                    json!({ "expires_at": expires.to_rfc3339() }),
-                )
+                .patch::<Created>(&format!("/webhooks/{id}.json"), "id", renewal_body(expires))
                 .await
             {
                 Ok(_) => {
@@ -120,6 +116,23 @@ pub async fn ensure(state: &AppState, tenant: TenantId, client: &Client) -> Resu
         create(state, tenant, client, &base, &slug, model, fields, row).await?;
     }
     Ok(())
+}
+
+/// A webhook as HERMES asks Clio for it (public so that its shape is
+/// checked against Clio's published document).
+pub fn webhook_body(url: &str, model: &str, fields: &str, expires: DateTime<Utc>) -> Value {
+    json!({
+        "url": url,
+        "model": model,
+        "fields": fields,
+        "events": ["created", "updated", "deleted"],
+        "expires_at": expires.to_rfc3339(),
+    })
+}
+
+/// A webhook's renewal.
+pub fn renewal_body(expires: DateTime<Utc>) -> Value {
+    json!({ "expires_at": expires.to_rfc3339() })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -157,13 +170,12 @@ async fn create(
         .post(
             "/webhooks.json",
             "id",
-            json!({
-                "url": format!("{base}/api/v1/integrations/clio/webhooks/{slug}/{token}"),
-                "model": model,
-                "fields": fields,
-                "events": ["created", "updated", "deleted"],
-                "expires_at": expires.to_rfc3339(),
-            }),
+            webhook_body(
+                &format!("{base}/api/v1/integrations/clio/webhooks/{slug}/{token}"),
+                model,
+                fields,
+                expires,
+            ),
         )
         .await?;
     // The handshake may have made it active meanwhile: keep what it wrote.

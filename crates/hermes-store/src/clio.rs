@@ -99,6 +99,14 @@ pub struct ClioGrowRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An attorney's time taken elsewhere (a Clio calendar entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalBusy {
+    pub attorney_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
 /// Where a firm's Clio mirror stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClioIndexState {
@@ -194,4 +202,20 @@ pub trait ClioStore {
 
     /// Whether there was one; audited.
     async fn delete_clio_grow(&self, audit: AuditEvent) -> Result<bool>;
+
+    /// Replaces the attorney's busy time from `source` (`clio`).
+    /// `NotFound` when the attorney is not this firm's.
+    async fn replace_external_busy(
+        &self,
+        attorney: Uuid,
+        source: &str,
+        intervals: &[(DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<()>;
+
+    /// Busy time overlapping `[from, to)`, every attorney.
+    async fn external_busy(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExternalBusy>>;
 }

@@ -39,6 +39,15 @@ impl TryFrom<ClioDbRow> for ClioConnectionRow {
     }
 }
 
+/// A row that points at another firm's (or no) intake or attorney: not
+/// found, as far as this firm can tell.
+pub(crate) fn not_found_if_foreign(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+        other => other.into(),
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct WebhookDbRow {
     model: String,
@@ -422,6 +431,55 @@ macro_rules! impl_clio_backend {
                     Ok(done.rows_affected() > 0)
                 }
 
+                async fn replace_external_busy(
+                    &self,
+                    attorney: Uuid,
+                    source: &str,
+                    intervals: &[(DateTime<Utc>, DateTime<Utc>)],
+                ) -> Result<()> {
+                    let mut tx = self.write_tx().await?;
+                    sqlx::query("DELETE FROM external_busy WHERE tenant_id = $1 AND attorney_id = $2 AND source = $3")
+                        .bind(self.tenant.as_uuid())
+                        .bind(attorney)
+                        .bind(source.to_owned())
+                        .execute(&mut *tx)
+                        .await?;
+                    for (start, end) in intervals {
+                        sqlx::query(
+                            "INSERT INTO external_busy (tenant_id, attorney_id, source, starts_at, ends_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(self.tenant.as_uuid())
+                        .bind(attorney)
+                        .bind(source.to_owned())
+                        .bind(*start)
+                        .bind(*end)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::clio_sql::not_found_if_foreign)?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn external_busy(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ExternalBusy>> {
+                    let mut tx = self.read_tx().await?;
+                    let rows: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT attorney_id, starts_at, ends_at FROM external_busy \
+                         WHERE tenant_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(attorney_id, starts_at, ends_at)| ExternalBusy { attorney_id, starts_at, ends_at })
+                        .collect())
+                }
+
                 async fn clio_sync_steps(&self, intake_id: Uuid) -> Result<Vec<ClioSyncStepRow>> {
                     let mut tx = self.read_tx().await?;
                     let rows: Vec<(String, String, Option<i64>, Option<String>, DateTime<Utc>)> = sqlx::query_as(
@@ -466,10 +524,7 @@ macro_rules! impl_clio_backend {
                     .bind(now())
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| match e {
-                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
-                        other => other.into(),
-                    })?;
+                    .map_err($crate::clio_sql::not_found_if_foreign)?;
                     tx.commit().await?;
                     Ok(())
                 }

@@ -1969,6 +1969,36 @@ async fn clio_sync_steps_mirror_and_sourced_parties(ctx: Ctx) {
     assert!(o.clio_grow().await.unwrap().is_none());
     assert!(s.delete_clio_grow(ev("clio_grow.remove")).await.unwrap());
     assert!(!s.delete_clio_grow(ev("clio_grow.remove")).await.unwrap());
+
+    // An attorney's Clio calendar as busy time: replaced per sync, found
+    // by overlap, the firm's own attorneys only.
+    let maria = uuid::Uuid::now_v7();
+    s.create_attorney(maria, &attorney_doc("Maria Lopez"), ev("attorney.create"))
+        .await
+        .unwrap();
+    let t0 = now();
+    let h = |n: i64| t0 + Duration::hours(n);
+    s.replace_external_busy(maria, "clio", &[(h(1), h(2)), (h(5), h(6))])
+        .await
+        .unwrap();
+    s.replace_external_busy(maria, "clio", &[(h(1), h(2)), (h(8), h(9))])
+        .await
+        .unwrap();
+    let got: Vec<_> = s
+        .external_busy(h(0), h(24))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.attorney_id, (b.starts_at - t0).num_hours()))
+        .collect();
+    assert_eq!(got, [(maria, 1), (maria, 8)]);
+    assert_eq!(s.external_busy(h(2), h(8)).await.unwrap().len(), 0);
+    assert!(o.external_busy(h(0), h(24)).await.unwrap().is_empty());
+    assert!(matches!(
+        o.replace_external_busy(maria, "clio", &[(h(1), h(2))])
+            .await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 hermes_testkit::conformance!(

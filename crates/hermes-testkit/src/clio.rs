@@ -54,6 +54,11 @@ pub struct World {
     issued: u32,
     /// Records per page of a list.
     pub page_size: usize,
+    /// A validating mock (Prism serving Clio's published document) that
+    /// sees a copy of every API request; the fake still answers.
+    pub validator: Option<String>,
+    /// What the validator answered to each copy: (`METHOD /path`, status).
+    pub validated: Vec<(String, u16)>,
     /// The inbox lead token of the firm's Clio Grow account.
     pub grow_token: Option<String>,
     /// Webhooks whose handshake succeeded: id → (model, url, secret).
@@ -69,6 +74,30 @@ pub struct FakeClio {
 }
 
 impl FakeClio {
+    /// A fake whose every API request is also sent to `validator` (Prism
+    /// on Clio's published document) and checked there: the fake's state
+    /// drives the conversation, the published document judges each
+    /// request. (Prism alone cannot play a whole sync: it cannot even
+    /// generate some of the document's responses.)
+    pub async fn start_validated(validator: &str) -> std::io::Result<Self> {
+        let fake = Self::start().await?;
+        fake.world.lock().unwrap().validator = Some(validator.trim_end_matches('/').to_owned());
+        Ok(fake)
+    }
+
+    /// The requests the validator refused (any 4xx: a violation, a path
+    /// or method the document does not have) or could not be asked.
+    pub fn refused(&self) -> Vec<(String, u16)> {
+        self.world
+            .lock()
+            .unwrap()
+            .validated
+            .iter()
+            .filter(|(_, s)| *s == 0 || (400..500).contains(s))
+            .cloned()
+            .collect()
+    }
+
     pub async fn start() -> std::io::Result<Self> {
         let world = Arc::new(Mutex::new(World {
             next_id: 1000,
@@ -292,8 +321,13 @@ async fn deauthorize(State(w): State<Arc<Mutex<World>>>, headers: HeaderMap) -> 
     StatusCode::OK
 }
 
-async fn who_am_i(State(w): State<Arc<Mutex<World>>>, headers: HeaderMap) -> Response {
-    let w = w.lock().unwrap();
+async fn who_am_i(
+    State(world): State<Arc<Mutex<World>>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    validate(&world, Method::GET, &uri, &headers, None).await;
+    let w = world.lock().unwrap();
     if !authorized(&w, &headers) {
         return error(StatusCode::UNAUTHORIZED, "invalid token");
     }
@@ -302,6 +336,39 @@ async fn who_am_i(State(w): State<Arc<Mutex<World>>>, headers: HeaderMap) -> Res
                                "account_owner": true, "roles": ["Admin"], "enabled": true}}),
     )
     .into_response()
+}
+
+/// Sends a copy of an API request to the validator, if there is one, and
+/// records its verdict.
+async fn validate(
+    world: &Arc<Mutex<World>>,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Option<String>,
+) {
+    let Some(base) = world.lock().unwrap().validator.clone() else {
+        return;
+    };
+    let path = uri.path().trim_start_matches("/api/v4");
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let method =
+        reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut req = reqwest::Client::new().request(method.clone(), format!("{base}{path}{query}"));
+    for name in ["authorization", "x-api-version", "content-type", "accept"] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            req = req.header(name, v);
+        }
+    }
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+    world
+        .lock()
+        .unwrap()
+        .validated
+        .push((format!("{method} {path}"), status));
 }
 
 /// Whether `record` passes the list's filters.
@@ -321,6 +388,9 @@ fn matches(resource: &str, r: &Value, q: &HashMap<String, String>) -> bool {
             "name" if resource == "practice_areas.json" => text("name") == v.to_lowercase(),
             "client_id" => r["client_id"].as_i64().map(|i| i.to_string()) == Some(v.clone()),
             "matter_id" => r["matter"]["id"].as_i64().map(|i| i.to_string()) == Some(v.clone()),
+            "calendar_id" => {
+                r["calendar_owner"]["id"].as_i64().map(|i| i.to_string()) == Some(v.clone())
+            }
             "type" => r["type"].as_str() == Some(v.as_str()),
             "created_since" => {
                 let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
@@ -346,13 +416,14 @@ fn matches(resource: &str, r: &Value, q: &HashMap<String, String>) -> bool {
 }
 
 async fn list(
-    State(w): State<Arc<Mutex<World>>>,
+    State(world): State<Arc<Mutex<World>>>,
     Path(resource): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let mut w = w.lock().unwrap();
+    validate(&world, Method::GET, &uri, &headers, None).await;
+    let mut w = world.lock().unwrap();
     w.requests.push(format!("GET {uri}"));
     if !authorized(&w, &headers) {
         return error(StatusCode::UNAUTHORIZED, "invalid token");
@@ -416,6 +487,7 @@ async fn create(
     uri: Uri,
     body: String,
 ) -> Response {
+    validate(&world, Method::POST, &uri, &headers, Some(body.clone())).await;
     let late = {
         let mut w = world.lock().unwrap();
         w.requests.push(format!("POST {uri}"));
@@ -528,13 +600,14 @@ fn record_id(file: &str) -> Option<i64> {
 }
 
 async fn update(
-    State(w): State<Arc<Mutex<World>>>,
+    State(world): State<Arc<Mutex<World>>>,
     Path((resource, file)): Path<(String, String)>,
     headers: HeaderMap,
     uri: Uri,
     body: String,
 ) -> Response {
-    let mut w = w.lock().unwrap();
+    validate(&world, Method::PATCH, &uri, &headers, Some(body.clone())).await;
+    let mut w = world.lock().unwrap();
     w.requests.push(format!("PATCH {uri}"));
     if !authorized(&w, &headers) {
         return error(StatusCode::UNAUTHORIZED, "invalid token");
@@ -562,12 +635,13 @@ async fn update(
 }
 
 async fn remove(
-    State(w): State<Arc<Mutex<World>>>,
+    State(world): State<Arc<Mutex<World>>>,
     Path((resource, file)): Path<(String, String)>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let mut w = w.lock().unwrap();
+    validate(&world, Method::DELETE, &uri, &headers, None).await;
+    let mut w = world.lock().unwrap();
     w.requests.push(format!("DELETE {uri}"));
     if !authorized(&w, &headers) {
         return error(StatusCode::UNAUTHORIZED, "invalid token");

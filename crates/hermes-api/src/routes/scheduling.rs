@@ -294,14 +294,28 @@ impl Calendar {
             .filter(|r| attorney.is_none_or(|id| r.attorney == id))
             .collect();
         // A day either side: buffers and daily caps look past the window.
-        let busy: Vec<Busy> = state
-            .store
-            .scoped(tenant)
-            .busy(from - Duration::days(1), to + Duration::days(1), now)
+        let store = state.store.scoped(tenant);
+        let (around_from, around_to) = (from - Duration::days(1), to + Duration::days(1));
+        let mut busy: Vec<Busy> = store
+            .busy(around_from, around_to, now)
             .await?
             .iter()
             .map(|b| self.busy_of(b))
             .collect();
+        // Time taken on the attorneys' Clio calendars (not consultations:
+        // no daily cap).
+        busy.extend(
+            store
+                .external_busy(around_from, around_to)
+                .await?
+                .into_iter()
+                .map(|b| Busy {
+                    attorney: b.attorney_id,
+                    start: b.starts_at,
+                    end: b.ends_at,
+                    counts_toward_cap: false,
+                }),
+        );
         Ok(hermes_scheduling::open_slots(&SlotQuery {
             tz: self.tz,
             attorneys: &rules,

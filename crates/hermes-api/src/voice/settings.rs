@@ -122,7 +122,8 @@ fn context(tenant: TenantId) -> String {
     format!("{tenant}/telephony")
 }
 
-fn mask(s: &str) -> String {
+/// A secret as admins see it: its last four characters.
+pub(crate) fn mask(s: &str) -> String {
     let tail: String = s
         .chars()
         .rev()

@@ -33,6 +33,14 @@ fn seed(fake: &FakeClio) {
 /// An app whose firm has connected the fake Clio, with an outbox that
 /// retries quickly and a Clio client that gives up after a second.
 async fn connected(fake: &FakeClio) -> TestApp {
+    connected_with(fake, |_| {}).await
+}
+
+/// [`connected`], with more settings.
+async fn connected_with(
+    fake: &FakeClio,
+    tweak: impl FnOnce(&mut hermes::config::Settings) + Send + 'static,
+) -> TestApp {
     let base = fake.base_url.clone();
     let app = spawn_with(hermes_testkit::TestDb::sqlite(), move |s| {
         s.clio.client_id = Some("hermes-app".into());
@@ -44,6 +52,7 @@ async fn connected(fake: &FakeClio) -> TestApp {
         s.notify.retry_base_ms = 200;
         s.notify.retry_cap_secs = 1;
         s.notify.max_attempts = 6;
+        tweak(s);
     })
     .await;
     let admin = app.admin(&app.alpha).await;
@@ -313,7 +322,8 @@ async fn parties_synced(app: &TestApp) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the Clio parties were never synced");
+    let jobs = app.get_json("/api/v1/notifications", &admin.access).await;
+    panic!("the Clio parties were never synced: {jobs:#}");
 }
 
 #[tokio::test]
@@ -617,7 +627,7 @@ async fn a_firm_on_clio_grow_gets_each_finished_intake_in_its_lead_inbox() {
         .get_json("/api/v1/integrations/clio-grow", &staff.access)
         .await;
     assert_eq!(shown["configured"], true);
-    assert_eq!(shown["token_hint"], "…1234");
+    assert_eq!(shown["token_hint"], "••••1234");
     assert!(!shown.to_string().contains("grow-token"), "{shown}");
 
     let id = booked_intake(&app).await;
@@ -675,4 +685,252 @@ async fn a_firm_on_clio_grow_gets_each_finished_intake_in_its_lead_inbox() {
         .status(),
         StatusCode::NO_CONTENT
     );
+}
+
+/// The kinds of API request the fake has passed to its validator, ids
+/// folded (`PATCH /webhooks/{id}.json`).
+fn kinds_sent(fake: &FakeClio) -> std::collections::BTreeSet<String> {
+    fake.world
+        .lock()
+        .unwrap()
+        .validated
+        .iter()
+        .map(|(line, _)| {
+            line.split('/')
+                .map(|seg| {
+                    if seg.starts_with(|c: char| c.is_ascii_digit()) {
+                        "{id}.json"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_kind_of_request_to_clio_passes_validation_against_its_published_api() {
+    let Some(prism) = hermes_testkit::notify::ClioMock::start().await else {
+        return;
+    };
+    // The stateful fake plays Clio; every API request HERMES sends it is
+    // also sent to Prism, which validates it against Clio's published
+    // document.
+    let fake = FakeClio::start_validated(&prism.base_url).await.unwrap();
+    seed(&fake);
+    let carlos = fake.seed(
+        "contacts.json",
+        json!({"name": "Gregory Hale", "type": "Person"}),
+    );
+    fake.seed(
+        "matters.json",
+        json!({"display_number": "00042-Hale", "status": "open", "client": {"id": carlos}}),
+    );
+    fake.world.lock().unwrap().page_size = 1;
+    fake.world.lock().unwrap().expires_in = 1;
+    let app = connected(&fake).await;
+    // The full parties sync: contacts, matters, relationships, webhooks,
+    // the attorneys' calendars (the attorney exists once the intake runs,
+    // so a second sync reads her calendar).
+    parties_synced(&app).await;
+    // A whole intake's sync.
+    let id = booked_intake(&app).await;
+    let sync = settled_sync(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(sync["status"], "synced", "{sync:#}");
+    let admin = app.admin(&app.alpha).await;
+    // Renewal and the attorney's calendar, then disconnecting (webhooks
+    // deleted, token revoked).
+    let store = app.state.store.scoped(app.alpha.id.parse().unwrap());
+    for mut w in store.clio_webhooks().await.unwrap() {
+        w.expires_at = chrono::Utc::now() + chrono::Duration::days(1);
+        store.put_clio_webhook(&w).await.unwrap();
+    }
+    app.send(
+        Method::POST,
+        "/api/v1/integrations/clio/sync",
+        Some(&admin.access),
+        None,
+    )
+    .await;
+    for _ in 0..100 {
+        let kinds = kinds_sent(&fake);
+        if kinds.contains("PATCH /webhooks/{id}.json")
+            && kinds.contains("GET /calendar_entries.json")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let resp = app
+        .send(
+            Method::DELETE,
+            "/api/v1/integrations/clio",
+            Some(&admin.access),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let kinds = kinds_sent(&fake);
+    for kind in [
+        "GET /users/who_am_i.json",
+        "GET /contacts.json",
+        "POST /contacts.json",
+        "GET /matters.json",
+        "POST /matters.json",
+        "GET /relationships.json",
+        "GET /practice_areas.json",
+        "GET /users.json",
+        "GET /calendar_entries.json",
+        "POST /calendar_entries.json",
+        "GET /notes.json",
+        "POST /notes.json",
+        "GET /communications.json",
+        "POST /communications.json",
+        "POST /webhooks.json",
+        "PATCH /webhooks/{id}.json",
+        "DELETE /webhooks/{id}.json",
+    ] {
+        assert!(kinds.contains(kind), "{kind} was not sent: {kinds:#?}");
+    }
+    // The urgent callback task, as built (this intake is not urgent),
+    // through the fake and so past the validator.
+    fake.world.lock().unwrap().tokens.push("test-token".into());
+    let client = hermes_clio::Client::new(
+        app.state.clio.http().clone(),
+        hermes_clio::ClientConfig::new(format!("{}/api/v4", fake.base_url)),
+        secrecy::SecretString::from("test-token".to_owned()),
+        hermes_clio::RateLimiter::new(),
+    );
+    let _: Value = client
+        .post(
+            "/tasks.json",
+            "id",
+            hermes_api::clio_sync::task_body(
+                "Urgent callback",
+                "Call back",
+                7,
+                42,
+                chrono::Utc::now(),
+            ),
+        )
+        .await
+        .expect("a task passes");
+    assert!(kinds_sent(&fake).contains("POST /tasks.json"));
+    assert_eq!(fake.refused(), Vec::<(String, u16)>::new());
+    assert_eq!(prism.violations(), Vec::<String>::new());
+}
+
+/// Whether the attorney has an open slot starting at `start`.
+async fn offered(app: &TestApp, token: &str, attorney: &str, start: &str) -> bool {
+    let at = chrono::DateTime::parse_from_rfc3339(start).unwrap();
+    let from = (at - chrono::Duration::hours(2)).to_rfc3339();
+    let to = (at + chrono::Duration::hours(2)).to_rfc3339();
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("practice_area", "family")
+        .append_pair("attorney_id", attorney)
+        .append_pair("from", &from)
+        .append_pair("to", &to)
+        .finish();
+    let a = app
+        .get_json(&format!("/api/v1/availability?{q}"), token)
+        .await;
+    a["slots"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{a:#}"))
+        .iter()
+        .any(|s| chrono::DateTime::parse_from_rfc3339(s["start"].as_str().unwrap()).unwrap() == at)
+}
+
+/// Asks for a Clio sync, then waits (a while) for the slot at `start` to
+/// be offered or not as `want`; returns whether it is offered.
+async fn sync_then_offered(
+    app: &TestApp,
+    token: &str,
+    attorney: &str,
+    start: &str,
+    want: bool,
+) -> bool {
+    let resp = app
+        .send(
+            Method::POST,
+            "/api/v1/integrations/clio/sync",
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let mut now = !want;
+    for _ in 0..100 {
+        now = offered(app, token, attorney, start).await;
+        if now == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    now
+}
+
+#[tokio::test]
+async fn the_attorneys_clio_calendar_is_busy_time_for_scheduling() {
+    let fake = FakeClio::start().await.unwrap();
+    seed(&fake);
+    let app = connected(&fake).await;
+    let cal = calendar(&app, &app.alpha).await;
+    crate::voice::open_all_week(&app, &cal.admin.access).await;
+    let starts = crate::scheduling::free_starts(&app, &cal.admin.access, &cal.attorney, 3).await;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    // A court date on Maria's Clio calendar over the first; two occurrences
+    // of a recurring meeting (Clio expands them) over the second; and the
+    // consultation HERMES put on her calendar over the third, which the
+    // booking already holds and must not count twice.
+    let entry = |start: &str, extra: Value| {
+        let mut e = json!({"summary": "Busy", "calendar_owner": {"id": 55},
+                           "start_at": at(start).to_rfc3339(),
+                           "end_at": (at(start) + chrono::Duration::minutes(45)).to_rfc3339()});
+        if let (Value::Object(e), Value::Object(x)) = (&mut e, extra) {
+            e.extend(x);
+        }
+        e
+    };
+    fake.seed(
+        "calendar_entries.json",
+        entry(&starts[0], json!({"summary": "Court"})),
+    );
+    fake.seed(
+        "calendar_entries.json",
+        entry(&starts[1], json!({"parent_calendar_entry_id": 9})),
+    );
+    fake.seed(
+        "calendar_entries.json",
+        entry(
+            &starts[2],
+            json!({"external_properties": [{"name": "hermes_intake", "value": "x"}]}),
+        ),
+    );
+    // Another attorney's calendar is not Maria's.
+    fake.seed(
+        "calendar_entries.json",
+        json!({"summary": "Sam's", "calendar_owner": {"id": 56},
+               "start_at": at(&starts[2]).to_rfc3339(),
+               "end_at": (at(&starts[2]) + chrono::Duration::minutes(45)).to_rfc3339()}),
+    );
+    let token = &cal.admin.access;
+    assert!(offered(&app, token, &cal.attorney, &starts[0]).await);
+    let busy = !sync_then_offered(&app, token, &cal.attorney, &starts[0], false).await;
+    assert!(busy, "the Clio entry did not make the slot busy");
+    assert!(!offered(&app, token, &cal.attorney, &starts[1]).await);
+    assert!(offered(&app, token, &cal.attorney, &starts[2]).await);
+
+    // The court date is cancelled in Clio: the next sync frees the time.
+    fake.world
+        .lock()
+        .unwrap()
+        .records
+        .get_mut("calendar_entries.json")
+        .unwrap()
+        .retain(|e| e["summary"] != "Court");
+    let free = sync_then_offered(&app, token, &cal.attorney, &starts[0], true).await;
+    assert!(free, "the cancelled entry still blocks the slot");
 }
