@@ -432,13 +432,8 @@ async fn list(
         return refusal;
     }
     let mut filters = q.clone();
-    for k in [
-        "fields",
-        "limit",
-        "page_token",
-        "order",
-        "external_property_name",
-    ] {
+    // (`external_property_name` stays: its value's filter reads it.)
+    for k in ["fields", "limit", "page_token", "order"] {
         filters.remove(k);
     }
     let all: Vec<Value> = w

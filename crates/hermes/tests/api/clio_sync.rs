@@ -214,6 +214,76 @@ async fn a_booked_intake_lands_in_clio_with_every_record_once() {
         "{:#?}",
         fake.requests()
     );
+
+    // A crash after Clio carried out every request and before HERMES
+    // recorded any: each step runs again, finds its record, creates
+    // nothing. And the intake is urgent now: the callback task is the one
+    // new record, assigned to the attorney.
+    let tenant: hermes_core::TenantId = app.alpha.id.parse().unwrap();
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    let store = app.state.store.scoped(tenant);
+    for step in hermes_store::CLIO_SYNC_STEPS {
+        store
+            .put_clio_sync_step(uuid, step, "failed", None, Some("crashed"))
+            .await
+            .unwrap();
+    }
+    let row = store.intake(uuid).await.unwrap().unwrap();
+    let mut doc = row.document.clone();
+    doc["urgency"] = json!("urgent");
+    store
+        .correct_intake(
+            uuid,
+            &hermes_store::IntakeUpdate {
+                status: row.status.clone(),
+                urgency: "urgent".into(),
+                practice_area: row.practice_area.clone(),
+                caller_name: row.caller_name.clone(),
+                document: doc,
+                conversation: None,
+                jobs: Vec::new(),
+            },
+            hermes_store::AuditEvent::new(hermes_store::Actor::System, "test.urgent"),
+        )
+        .await
+        .unwrap();
+    hermes_api::clio_sync::sync_intake(
+        &app.state,
+        tenant,
+        uuid,
+        std::time::Instant::now() + Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    for (resource, n) in [
+        ("matters.json", 1),
+        ("calendar_entries.json", 1),
+        ("notes.json", 1),
+        ("communications.json", 1),
+        ("tasks.json", 1),
+    ] {
+        assert_eq!(
+            fake.records(resource).len(),
+            n,
+            "{resource}: {:#?} {:#?}",
+            fake.records(resource),
+            fake.requests()
+        );
+    }
+    let contacts = fake.records("contacts.json");
+    assert_eq!(named(&contacts, "Maria Lopez").len(), 1);
+    assert_eq!(named(&contacts, "Carlos Lopez").len(), 1);
+    let task = &fake.records("tasks.json")[0];
+    assert_eq!(task["priority"], "High");
+    assert_eq!(task["matter"]["id"], m["id"]);
+    assert_eq!(task["assignee"]["id"], fake.records("users.json")[0]["id"]);
+    assert!(
+        task["description"]
+            .as_str()
+            .unwrap()
+            .contains("+15035550142"),
+        "{task:#}"
+    );
 }
 
 #[tokio::test]
