@@ -139,12 +139,31 @@ impl Calendar {
     }
 
     /// The check the store runs inside its write transaction.
-    fn check(
+    ///
+    /// Time taken on the attorney's Clio calendar is read now, outside the
+    /// transaction: it changes in Clio, not here, so no lock could hold it.
+    async fn check(
         &self,
+        state: &AppState,
+        tenant: TenantId,
         attorney: Uuid,
         start: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> impl Fn(&[Booking]) -> Result<(), String> + Send + Sync + use<> {
+    ) -> ApiResult<impl Fn(&[Booking]) -> Result<(), String> + Send + Sync + use<>> {
+        let elsewhere: Vec<Busy> = state
+            .store
+            .scoped(tenant)
+            .external_busy(start - Duration::days(1), start + Duration::days(1))
+            .await?
+            .into_iter()
+            .filter(|b| b.attorney_id == attorney)
+            .map(|b| Busy {
+                attorney: b.attorney_id,
+                start: b.starts_at,
+                end: b.ends_at,
+                counts_toward_cap: false,
+            })
+            .collect();
         let rules = self.rules();
         let closures = self.closures.clone();
         let (tz, length) = (self.tz, self.area.consultation_length());
@@ -158,8 +177,8 @@ impl Calendar {
                 )
             })
             .collect();
-        move |others: &[Booking]| {
-            let busy: Vec<Busy> = others
+        Ok(move |others: &[Booking]| {
+            let mut busy: Vec<Busy> = others
                 .iter()
                 .filter(|b| b.is_active_at(now))
                 .map(|b| {
@@ -170,6 +189,7 @@ impl Calendar {
                     as_busy(b, buffer)
                 })
                 .collect();
+            busy.extend(elsewhere.iter().copied());
             let q = SlotQuery {
                 tz,
                 attorneys: &rules,
@@ -184,7 +204,7 @@ impl Calendar {
             hermes_scheduling::is_bookable(&q, attorney, start)
                 .map(|_| ())
                 .map_err(|why| format!("that time cannot be booked: {why}"))
-        }
+        })
     }
 }
 
@@ -600,7 +620,7 @@ pub async fn hold_slot(
     let attorney = cal.attorney(attorney_id)?;
     let (end, blocked) = cal.span(attorney, start);
     let now = Utc::now();
-    let check = cal.check(attorney.id, start, now);
+    let check = cal.check(state, tenant, attorney.id, start, now).await?;
     Ok(state
         .store
         .scoped(tenant)
@@ -732,7 +752,9 @@ pub async fn create_booking(
         let cal = Calendar::load(&state, auth.tenant, &area).await?;
         let attorney = cal.attorney(attorney_id)?;
         let (end, blocked) = cal.span(attorney, start);
-        let check = cal.check(attorney.id, start, now);
+        let check = cal
+            .check(&state, auth.tenant, attorney.id, start, now)
+            .await?;
         store
             .create_booking(
                 &NewBooking {
@@ -1011,7 +1033,9 @@ pub async fn update_booking(
             let attorney = cal.attorney(attorney.unwrap_or(cur.attorney_id))?;
             let start = start.unwrap_or(cur.starts_at);
             let (end, blocked) = cal.span(attorney, start);
-            let check = cal.check(attorney.id, start, now);
+            let check = cal
+                .check(&state, auth.tenant, attorney.id, start, now)
+                .await?;
             store
                 .update_booking(
                     id,

@@ -992,6 +992,14 @@ async fn the_attorneys_clio_calendar_is_busy_time_for_scheduling() {
     assert!(busy, "the Clio entry did not make the slot busy");
     assert!(!offered(&app, token, &cal.attorney, &starts[1]).await);
     assert!(offered(&app, token, &cal.attorney, &starts[2]).await);
+    // Booked directly (staff, the API), the busy time is refused too.
+    let resp = crate::scheduling::book_direct(&app, token, &cal.attorney, &starts[1]).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::CONFLICT,
+        "{}",
+        resp.text().await.unwrap()
+    );
 
     // The court date is cancelled in Clio: the next sync frees the time.
     fake.world
