@@ -68,30 +68,24 @@ pub async fn post_lead(
 ) -> Result<(), SyncError> {
     let store = state.store.scoped(tenant);
     let Some(grow) = store.clio_grow().await? else {
-        return Err(SyncError {
-            transient: false,
-            message: "the firm no longer has a Clio Grow inbox".into(),
-        });
+        return Err(SyncError::permanent(
+            "the firm no longer has a Clio Grow inbox",
+        ));
     };
-    let region: Region = grow.region.parse().map_err(|_| SyncError {
-        transient: false,
-        message: format!("unknown Grow region {}", grow.region),
-    })?;
+    let region: Region = grow
+        .region
+        .parse()
+        .map_err(|_| SyncError::permanent(format!("unknown Grow region {}", grow.region)))?;
     let token = state
         .secrets
         .open(&context(tenant), &grow.token)
-        .map_err(|e| SyncError {
-            transient: false,
-            message: format!("the Grow token cannot be opened: {e}"),
-        })?;
-    let row = store.intake(intake_id).await?.ok_or_else(|| SyncError {
-        transient: false,
-        message: "the intake no longer exists".into(),
-    })?;
-    let intake: Intake = serde_json::from_value(row.document).map_err(|e| SyncError {
-        transient: false,
-        message: format!("the intake cannot be read: {e}"),
-    })?;
+        .map_err(|e| SyncError::permanent(format!("the Grow token cannot be opened: {e}")))?;
+    let row = store
+        .intake(intake_id)
+        .await?
+        .ok_or_else(|| SyncError::permanent("the intake no longer exists"))?;
+    let intake: Intake = serde_json::from_value(row.document)
+        .map_err(|e| SyncError::permanent(format!("the intake cannot be read: {e}")))?;
     let name = intake
         .field("name")
         .unwrap_or("Unknown caller")
@@ -140,10 +134,7 @@ pub async fn post_lead(
         .timeout(std::time::Duration::from_secs(30))
         .send()
         .await
-        .map_err(|e| SyncError {
-            transient: true,
-            message: format!("could not reach Clio Grow: {e}"),
-        })?;
+        .map_err(|e| SyncError::transient(format!("could not reach Clio Grow: {e}")))?;
     let status = resp.status();
     if status.is_success() {
         tracing::info!(%tenant, intake = %intake_id, "intake posted to the Clio Grow inbox");

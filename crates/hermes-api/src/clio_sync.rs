@@ -150,13 +150,13 @@ pub struct SyncError {
 }
 
 impl SyncError {
-    fn transient(m: impl Into<String>) -> Self {
+    pub(crate) fn transient(m: impl Into<String>) -> Self {
         SyncError {
             transient: true,
             message: m.into(),
         }
     }
-    fn permanent(m: impl Into<String>) -> Self {
+    pub(crate) fn permanent(m: impl Into<String>) -> Self {
         SyncError {
             transient: false,
             message: m.into(),

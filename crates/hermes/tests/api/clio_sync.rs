@@ -98,6 +98,24 @@ async fn booked_intake(app: &TestApp) -> String {
     id
 }
 
+/// Calls `probe` until `done` holds of its answer (20 s at most: Clio work
+/// runs in the background) and returns the last answer, for the test to
+/// assert on.
+async fn polled<T, F: std::future::Future<Output = T>>(
+    mut probe: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let mut last = probe().await;
+    for _ in 0..200 {
+        if done(&last) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        last = probe().await;
+    }
+    last
+}
+
 /// The intake's Clio sync as staff see it, once it has settled (synced or
 /// dead), within `wait`.
 async fn settled_sync(app: &TestApp, id: &str, wait: Duration) -> Value {
@@ -383,14 +401,13 @@ async fn a_refused_refresh_leaves_the_sync_dead_until_the_firm_reconnects_and_re
 /// says when).
 async fn parties_synced(app: &TestApp) -> Value {
     let admin = app.admin(&app.alpha).await;
-    for _ in 0..200 {
-        let status = app
-            .get_json("/api/v1/integrations/clio", &admin.access)
-            .await;
-        if !status["parties_synced_at"].is_null() {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let status = polled(
+        || app.get_json("/api/v1/integrations/clio", &admin.access),
+        |s| !s["parties_synced_at"].is_null(),
+    )
+    .await;
+    if !status["parties_synced_at"].is_null() {
+        return status;
     }
     let jobs = app.get_json("/api/v1/notifications", &admin.access).await;
     panic!("the Clio parties were never synced: {jobs:#}");
@@ -485,19 +502,17 @@ async fn a_current_client_in_clio_on_the_other_side_fails_the_next_intakes_confl
         )
         .await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        status = crate::conflicts::check(
-            &app,
-            &admin.access,
-            json!([{"name": "Maria Lopez", "role": "client"}, {"name": "Carlos Lopez", "role": "adverse"}]),
-        )
-        .await;
-        if status["status"] != "conflict" {
-            break;
-        }
-    }
+    let status = polled(
+        || {
+            crate::conflicts::check(
+                &app,
+                &admin.access,
+                json!([{"name": "Maria Lopez", "role": "client"}, {"name": "Carlos Lopez", "role": "adverse"}]),
+            )
+        },
+        |s| s["status"] != "conflict",
+    )
+    .await;
     assert_eq!(status["status"], "potential", "{status:#}");
 }
 
@@ -516,15 +531,7 @@ async fn suing(app: &TestApp, other: &str) -> String {
 /// Polls the conflict check until it answers `want` (changes apply in
 /// the background); returns the last answer.
 async fn suing_becomes(app: &TestApp, other: &str, want: &str) -> String {
-    let mut got = String::new();
-    for _ in 0..100 {
-        got = suing(app, other).await;
-        if got == want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    got
+    polled(|| suing(app, other), |got| got == want).await
 }
 
 #[tokio::test]
@@ -534,13 +541,11 @@ async fn clio_changes_arrive_by_signed_webhooks_and_forgeries_change_nothing() {
     let app = connected(&fake).await;
     parties_synced(&app).await;
     // Both webhooks were set up and confirmed by Clio's handshake.
-    let mut tries = 0;
-    while (fake.webhook_url("contact").is_none() || fake.webhook_url("matter").is_none())
-        && tries < 100
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        tries += 1;
-    }
+    polled(
+        || async { (fake.webhook_url("contact"), fake.webhook_url("matter")) },
+        |(c, m)| c.is_some() && m.is_some(),
+    )
+    .await;
     let url = fake.webhook_url("matter").expect("the matter webhook");
     assert!(url.contains(&format!(
         "/api/v1/integrations/clio/webhooks/{}/",
@@ -637,18 +642,16 @@ async fn clio_changes_arrive_by_signed_webhooks_and_forgeries_change_nothing() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let mut renewed = 0;
-    for _ in 0..100 {
-        renewed = fake
-            .requests()
-            .iter()
-            .filter(|r| r.starts_with("PATCH /api/v4/webhooks/"))
-            .count();
-        if renewed == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let renewed = polled(
+        || async {
+            fake.requests()
+                .iter()
+                .filter(|r| r.starts_with("PATCH /api/v4/webhooks/"))
+                .count()
+        },
+        |n| *n == 2,
+    )
+    .await;
     assert_eq!(renewed, 2, "{:#?}", fake.requests());
     let later = store.clio_webhooks().await.unwrap();
     assert!(
@@ -701,14 +704,7 @@ async fn a_firm_on_clio_grow_gets_each_finished_intake_in_its_lead_inbox() {
     assert!(!shown.to_string().contains("grow-token"), "{shown}");
 
     let id = booked_intake(&app).await;
-    let mut leads = Vec::new();
-    for _ in 0..100 {
-        leads = fake.records("inbox_leads");
-        if !leads.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let leads = polled(|| async { fake.records("inbox_leads") }, |l| !l.is_empty()).await;
     assert_eq!(leads.len(), 1, "{:#?}", fake.requests());
     let lead = &leads[0];
     assert_eq!(lead["from_first"], "Maria");
@@ -729,19 +725,11 @@ async fn a_firm_on_clio_grow_gets_each_finished_intake_in_its_lead_inbox() {
         StatusCode::OK
     );
     divorce_intake(&app, "no").await;
-    let mut dead = Value::Null;
-    for _ in 0..100 {
-        dead = app
-            .get_json("/api/v1/notifications?status=dead", &admin.access)
-            .await;
-        if dead["notifications"]
-            .as_array()
-            .is_some_and(|n| !n.is_empty())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let dead = polled(
+        || app.get_json("/api/v1/notifications?status=dead", &admin.access),
+        |d| d["notifications"].as_array().is_some_and(|n| !n.is_empty()),
+    )
+    .await;
     assert_eq!(dead["notifications"][0]["kind"], "clio", "{dead:#}");
     assert_eq!(fake.records("inbox_leads").len(), 1);
     assert_eq!(
@@ -824,15 +812,11 @@ async fn every_kind_of_request_to_clio_passes_validation_against_its_published_a
         None,
     )
     .await;
-    for _ in 0..100 {
-        let kinds = kinds_sent(&fake);
-        if kinds.contains("PATCH /webhooks/{id}.json")
-            && kinds.contains("GET /calendar_entries.json")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    polled(
+        || async { kinds_sent(&fake) },
+        |k| k.contains("PATCH /webhooks/{id}.json") && k.contains("GET /calendar_entries.json"),
+    )
+    .await;
     let resp = app
         .send(
             Method::DELETE,
@@ -931,15 +915,7 @@ async fn sync_then_offered(
         )
         .await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let mut now = !want;
-    for _ in 0..100 {
-        now = offered(app, token, attorney, start).await;
-        if now == want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    now
+    polled(|| offered(app, token, attorney, start), |now| *now == want).await
 }
 
 #[tokio::test]
