@@ -293,6 +293,11 @@ pub async fn drive(
         .save_intake_turn(intake_id, &update, version)
         .await?
         .version;
+    crate::live::publish(
+        state,
+        tenant,
+        crate::live::LiveEvent::Intake { id: intake_id },
+    );
     if to_clio {
         state.notify.wake.notify_one();
     }

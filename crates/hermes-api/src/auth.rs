@@ -249,6 +249,8 @@ pub fn spawn_invalidation_listener(state: &AppState) -> tokio::task::JoinHandle<
                         tracing::warn!(error = %e, "could not reload revocations after a resync");
                     }
                 }
+                // Dashboards' business, not the caches'.
+                Ok(event) if crate::live::is_live(&event) => {}
                 Ok(event) => match crate::conflict_index::parse_event(&event) {
                     Some(e) => crate::routes::parties::on_event(&state, e).await,
                     None => state.principals.apply(&event),

@@ -217,6 +217,7 @@ pub struct Authorize {
     params(ConnectQuery),
     responses(
         (status = 302, body = Authorize, description = "to Clio's authorize page"),
+        (status = 200, body = Authorize, description = "with `Accept: application/json` (the dashboard opens the address itself)"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "Clio is not configured on this server"),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
@@ -226,6 +227,7 @@ pub async fn connect(
     auth: Require<perm::ManageIntegrations>,
     State(state): State<AppState>,
     client: ClientInfo,
+    headers: axum::http::HeaderMap,
     Query(q): Query<ConnectQuery>,
 ) -> ApiResult<Response> {
     let region: Region = q
@@ -265,6 +267,9 @@ pub async fn connect(
         )
         .await?;
     let url = oauth::authorize_url(&state.clio.host(region), &app, &st);
+    if accepts(&headers, "application/json") {
+        return Ok(Json(Authorize { authorize_url: url }).into_response());
+    }
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, url.clone())],
@@ -363,6 +368,7 @@ fn warnings(me: &serde_json::Value) -> Vec<String> {
     params(CallbackQuery),
     responses(
         (status = 200, body = ClioStatus, description = "connected"),
+        (status = 303, description = "connected; a browser (`Accept: text/html`) is sent to the dashboard's Clio settings"),
         (status = 400, body = ErrorBody, description = "declined, expired, used or unknown authorization"),
         (status = 409, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 503, body = ErrorBody, description = "Clio did not answer"),
@@ -371,8 +377,9 @@ fn warnings(me: &serde_json::Value) -> Vec<String> {
 pub async fn callback(
     State(state): State<AppState>,
     client: ClientInfo,
+    headers: axum::http::HeaderMap,
     Query(q): Query<CallbackQuery>,
-) -> ApiResult<Json<ClioStatus>> {
+) -> ApiResult<Response> {
     if let Some(e) = q.error {
         return Err(ApiError::BadRequest(format!(
             "Clio did not authorize HERMES ({e}); start again from HERMES to connect"
@@ -458,8 +465,24 @@ pub async fn callback(
         &now.timestamp_millis().to_string(),
     )
     .await?;
+    // A person's browser goes back to the dashboard's Clio settings.
+    if accepts(&headers, "text/html") {
+        return Ok((
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, "/#/settings?tab=integrations")],
+        )
+            .into_response());
+    }
     let synced = crate::clio_parties::last_synced(&state, tenant.id).await;
-    Ok(Json(ClioStatus::of(Some(row)).synced(synced)))
+    Ok(Json(ClioStatus::of(Some(row)).synced(synced)).into_response())
+}
+
+/// Whether the request's `Accept` header names `kind`.
+fn accepts(headers: &axum::http::HeaderMap, kind: &str) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with(kind)))
 }
 
 /// Queues a sync of the firm's Clio parties (`full` or `incremental`),

@@ -31,10 +31,12 @@ pub mod clio_parties;
 pub mod clio_sync;
 pub mod clio_webhooks;
 pub mod conflict_index;
+pub mod dashboard;
 pub mod dto;
 pub mod error;
 pub mod escalation;
 pub mod extract;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public)
         .merge(voice::routes())
         .merge(phone::routes())
+        .merge(dashboard::routes())
         .fallback(middleware::not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
@@ -212,6 +215,8 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             clio_grow::delete_grow
         ))
         .routes(routes!(clio::status, clio::disconnect))
+        .routes(routes!(live::events))
+        .routes(routes!(routes::usage::usage))
         .layer(from_fn_with_state(state.clone(), auth::protect));
 
     let well_known = OpenApiRouter::new()

@@ -106,15 +106,19 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
      img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'none'";
 
-/// The test phone: its own scripts, styles and WebSocket, and the
-/// microphone (see the permissions policy below); no inline scripts.
-const PHONE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; \
-     form-action 'none'";
+/// The dashboard and the test phone: their own scripts, styles and
+/// WebSocket, recordings played from blobs the page fetched with its
+/// token, and the microphone (see the permissions policy below); no inline
+/// scripts, no inline styles.
+const WEB_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; media-src 'self' blob:; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
-    let phone = req.uri().path() == "/phone" || req.uri().path().starts_with("/phone/");
+    let path = req.uri().path();
+    let web =
+        path == "/" || path == "/phone" || path.starts_with("/phone/") || path.starts_with("/app/");
     let https = req
         .extensions()
         .get::<ClientInfo>()
@@ -125,8 +129,8 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(if docs {
             DOCS_CSP
-        } else if phone {
-            PHONE_CSP
+        } else if web {
+            WEB_CSP
         } else {
             API_CSP
         }),

@@ -33,6 +33,8 @@ use utoipa::{Modify, OpenApi};
         (name = "intake", description = "The intake agent's text channel and the intakes it records"),
         (name = "calls", description = "Phone and browser calls, their timings and recordings"),
         (name = "notifications", description = "Escalation SMS and email in the delivery outbox"),
+        (name = "live", description = "Live updates for the dashboard (server-sent events)"),
+        (name = "usage", description = "What the firm used this month"),
         (name = "system", description = "Health, readiness, metrics"),
     )
 )]

@@ -3,20 +3,20 @@
 //!
 //! A handful of static files embedded in the binary (no CDN, nothing
 //! fetched at run time), plain HTML and JavaScript with no build step: the
-//! page is small enough that a framework would be most of it. The
-//! dashboard (a later issue) links to it. Served under a CSP that allows
+//! page is small enough that a framework would be most of it. The call
+//! itself is the dashboard's `/app/call.js`; the dashboard has the same
+//! phone (with a text-chat tab) as a page. Served under a CSP that allows
 //! scripts from this origin only (no inline scripts) and the microphone.
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use crate::state::AppState;
 
 /// Path, content type, body.
-const ASSETS: &[(&str, &str, &str)] = &[
+const ASSETS: &[crate::dashboard::Asset] = &[
     (
         "index.html",
         "text/html; charset=utf-8",
@@ -26,11 +26,6 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "phone.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/phone/phone.js"),
-    ),
-    (
-        "capture.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../assets/phone/capture.js"),
     ),
     (
         "phone.css",
@@ -50,18 +45,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn asset(file: &str) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, kind, body)) => (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
-                // Small, and changed with every release: always revalidate.
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            ],
-            *body,
-        )
-            .into_response(),
-        None => crate::error::ApiError::NotFound("no such file").into_response(),
-    }
+    crate::dashboard::serve(ASSETS, file)
 }
 
 #[cfg(test)]

@@ -63,6 +63,12 @@ pub struct CallProgress {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub calls: u64,
+    pub intakes: u64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CallFilter {
     pub from: Option<DateTime<Utc>>,
@@ -106,6 +112,10 @@ pub trait CallStore: Send + Sync {
     ) -> Result<Option<CallRow>>;
 
     async fn list_calls(&self, filter: &CallFilter) -> Result<Vec<CallRow>>;
+
+    /// Calls started and intakes begun in `[from, to)`: what a month is
+    /// metered by.
+    async fn usage(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Usage>;
 
     /// Records what the media stream knows; fields left `None` keep their
     /// value, and an ended call stays ended (a late update cannot reopen

@@ -173,6 +173,24 @@ macro_rules! impl_call_backend {
                     rows.into_iter().map(CallRow::try_from).collect()
                 }
 
+                async fn usage(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Usage> {
+                    let mut tx = self.read_tx().await?;
+                    let (calls, intakes): (i64, i64) = sqlx::query_as(
+                        "SELECT (SELECT COUNT(*) FROM calls WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3), \
+                                (SELECT COUNT(*) FROM intakes WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3)",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(Usage {
+                        calls: calls.max(0) as u64,
+                        intakes: intakes.max(0) as u64,
+                    })
+                }
+
                 async fn update_call(&self, id: Uuid, p: &CallProgress) -> Result<CallRow> {
                     let mut tx = self.write_tx().await?;
                     let current = self.call_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;

@@ -210,6 +210,7 @@ async fn serve(settings: Settings) -> anyhow::Result<i32> {
     }
     println!();
     println!("  HERMES is listening on {url}");
+    println!("  Dashboard: {url}/");
     println!("  API docs: {url}/api/docs");
     println!("  Test phone (talk to the agent from this browser): {url}/phone");
     println!();

@@ -21,6 +21,7 @@ use crate::auth::{Require, perm};
 use crate::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
+use crate::live::{self, LiveEvent};
 use crate::routes::attorneys::parse_uuid;
 use crate::routes::parties::{parse_dob, parse_kind};
 use crate::state::AppState;
@@ -229,6 +230,7 @@ pub async fn run_check(
                 audit.details(serde_json::json!({ "status": status, "parties": probes.len(), "hits": hits.len() })),
             )
             .await?;
+        live::publish(state, tenant, LiveEvent::Review { id: review.id });
         Some(review.id)
     };
     Ok(CheckResponse {
@@ -444,6 +446,10 @@ pub async fn decide(
         )
         .await
         .map_err(ApiError::store_for("review"))?;
+    live::publish(&state, auth.tenant, LiveEvent::Review { id: review.id });
+    for b in &bookings {
+        live::publish(&state, auth.tenant, LiveEvent::Booking { id: b.id });
+    }
     Ok(Json(DecisionResponse {
         review: review.try_into()?,
         bookings: bookings.iter().map(|b| b.id).collect(),

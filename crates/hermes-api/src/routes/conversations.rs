@@ -81,6 +81,7 @@ pub async fn start(
                 .details(serde_json::json!({"channel": "text"})),
         )
         .await?;
+    crate::live::publish(&state, tenant.id, crate::live::LiveEvent::Intake { id });
     let turn = drive(&state, tenant.id, id, &mut engine, Event::Start, 0).await?;
     Ok((
         StatusCode::CREATED,

@@ -245,5 +245,6 @@ pub async fn correct_intake(
         )
         .await
         .map_err(ApiError::store_for("intake"))?;
+    crate::live::publish(&state, auth.tenant, crate::live::LiveEvent::Intake { id });
     Ok(Json(updated.into()))
 }

@@ -25,6 +25,10 @@ pub struct Me {
     /// Users only.
     pub email: Option<String>,
     pub tenant: dto::Tenant,
+    /// What the role may do (`cases:read`, `conflicts:decide`, …): the
+    /// dashboard offers exactly these actions.
+    #[schema(example = json!(["cases:read", "settings:read"]))]
+    pub permissions: Vec<&'static str>,
 }
 
 /// The signed-in user (or API key) and their firm.
@@ -47,6 +51,7 @@ pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResul
             name: user.display_name.as_ref().to_owned(),
             email: Some(user.email.to_string()),
             tenant: tenant.as_ref().into(),
+            permissions: permissions(principal.role),
         },
         PrincipalKind::ApiKey { key } => Me {
             kind: "api_key",
@@ -55,7 +60,16 @@ pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResul
             name: key.name.clone(),
             email: None,
             tenant: tenant.as_ref().into(),
+            permissions: permissions(principal.role),
         },
     };
     Ok(Json(me))
+}
+
+fn permissions(role: hermes_core::Role) -> Vec<&'static str> {
+    hermes_core::Permission::ALL
+        .iter()
+        .filter(|p| role.allows(**p))
+        .map(|p| p.as_str())
+        .collect()
 }

@@ -19,6 +19,7 @@ pub mod question_sets;
 pub mod scheduling;
 pub mod settings;
 pub mod system;
+pub mod usage;
 pub mod users;
 
 /// The telephony settings live with the rest of voice.

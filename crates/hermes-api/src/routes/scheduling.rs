@@ -28,6 +28,7 @@ use crate::auth::{Require, perm};
 use crate::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
+use crate::live::{self, LiveEvent};
 use crate::routes::attorneys::parse_uuid;
 use crate::routes::settings::{hours_of, practice_areas_of};
 use crate::state::AppState;
@@ -621,7 +622,7 @@ pub async fn hold_slot(
     let (end, blocked) = cal.span(attorney, start);
     let now = Utc::now();
     let check = cal.check(state, tenant, attorney.id, start, now).await?;
-    Ok(state
+    let b = state
         .store
         .scoped(tenant)
         .create_booking(
@@ -641,7 +642,9 @@ pub async fn hold_slot(
             &check,
             audit,
         )
-        .await?)
+        .await?;
+    live::publish(state, tenant, LiveEvent::Booking { id: b.id });
+    Ok(b)
 }
 
 /// Books a held slot (tentative while `review` is open).
@@ -653,7 +656,7 @@ pub async fn book_hold(
     contact: BookingContact,
     audit: hermes_store::AuditEvent,
 ) -> ApiResult<Booking> {
-    state
+    let b = state
         .store
         .scoped(tenant)
         .update_booking(
@@ -667,7 +670,9 @@ pub async fn book_hold(
             audit,
         )
         .await
-        .map_err(ApiError::store_for("hold"))
+        .map_err(ApiError::store_for("hold"))?;
+    live::publish(state, tenant, LiveEvent::Booking { id: b.id });
+    Ok(b)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -775,6 +780,7 @@ pub async fn create_booking(
             )
             .await?
     };
+    live::publish(&state, auth.tenant, LiveEvent::Booking { id: b.id });
     Ok((StatusCode::CREATED, Json((&b).into())))
 }
 
@@ -1058,5 +1064,6 @@ pub async fn update_booking(
             ));
         }
     };
+    live::publish(&state, auth.tenant, LiveEvent::Booking { id: b.id });
     Ok(Json((&b).into()))
 }

@@ -216,6 +216,14 @@ async fn incoming<W: Wire>(
             return apology();
         }
     };
+    crate::live::publish(
+        &state,
+        hook.tenant.id,
+        crate::live::LiveEvent::Call {
+            id: call.id,
+            status: call.status.clone(),
+        },
+    );
     let ws_base = base
         .replacen("https://", "wss://", 1)
         .replacen("http://", "ws://", 1);

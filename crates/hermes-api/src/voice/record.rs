@@ -9,6 +9,7 @@ use hermes_store::{Actor, AuditEvent, CallProgress, CallRow, RecordingRow};
 use uuid::Uuid;
 
 use super::session::CallOutcome;
+use crate::live::{self, LiveEvent};
 use crate::state::AppState;
 
 /// The sealing context of a call's recording: bound to tenant and call.
@@ -50,6 +51,14 @@ pub async fn answered(state: &AppState, tenant: TenantId, call: Uuid) {
     {
         tracing::warn!(error = %e, %call, "could not mark a call in progress");
     }
+    live::publish(
+        state,
+        tenant,
+        LiveEvent::Call {
+            id: call,
+            status: "in_progress".into(),
+        },
+    );
 }
 
 /// Writes the call's end: outcome, intake, timings, and the recording
@@ -96,6 +105,14 @@ pub async fn finish(
     if let Err(e) = store.update_call(call, &progress).await {
         tracing::error!(error = %e, %call, "could not record the end of a call");
     }
+    live::publish(
+        state,
+        tenant,
+        LiveEvent::Call {
+            id: call,
+            status: "ended".into(),
+        },
+    );
     metrics::counter!("hermes_calls_ended_total", "outcome" => outcome.outcome.clone())
         .increment(1);
 }

@@ -354,6 +354,27 @@ impl Thinker {
                     .details(serde_json::json!({"channel": "voice", "call": spec.call_id})),
             )
             .await?;
+        // Linked now, not only at the end: whoever opens the call while it
+        // is in progress reads what was said so far.
+        let link = hermes_store::CallProgress {
+            status: "in_progress".into(),
+            intake_id: Some(intake_id),
+            turns: serde_json::Value::Null,
+            ..Default::default()
+        };
+        if let Err(e) = state
+            .store
+            .scoped(spec.tenant)
+            .update_call(spec.call_id, &link)
+            .await
+        {
+            tracing::warn!(error = %e, call = %spec.call_id, "could not link a call to its intake");
+        }
+        crate::live::publish(
+            &state,
+            spec.tenant,
+            crate::live::LiveEvent::Intake { id: intake_id },
+        );
         let filler = Filler::start(
             engines.tts.clone(),
             spec.rate,
@@ -1049,6 +1070,11 @@ pub async fn run(
                     }
                 }
                 Some(ThinkOut::Transcript { speaker, text }) => {
+                    crate::live::publish(&state, spec.tenant, crate::live::LiveEvent::CallLine {
+                        call: spec.call_id,
+                        speaker: speaker.to_string(),
+                        text: text.clone(),
+                    });
                     let _ = out.send(Outbound::Transcript { speaker, text }).await;
                 }
                 Some(ThinkOut::Recording(on)) => {

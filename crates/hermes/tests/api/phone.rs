@@ -16,8 +16,9 @@ async fn the_page_is_served_under_a_strict_csp() {
     for path in [
         "/phone",
         "/phone/phone.js",
-        "/phone/capture.js",
         "/phone/phone.css",
+        "/app/call.js",
+        "/app/capture.js",
     ] {
         let resp = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
@@ -42,7 +43,7 @@ async fn the_page_is_served_under_a_strict_csp() {
 
 /// espeak-ng saying `text` after `lead_ms` of silence, as a WAV file (at
 /// the telephone's 8 kHz: the browser resamples it for the page).
-fn caller_wav(dir: &Path, lead_ms: u32, text: &str) -> std::path::PathBuf {
+pub(crate) fn caller_wav(dir: &Path, lead_ms: u32, text: &str) -> std::path::PathBuf {
     use hermes::simulate::{CallerVoice, Espeak};
     let voice = Espeak {
         voice: "en-us+f3".into(),

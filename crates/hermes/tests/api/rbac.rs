@@ -186,6 +186,7 @@ async fn this_issues_permissions_all_have_routes() {
         Permission::ManageUsers,
         Permission::ManageApiKeys,
         Permission::ReadAuditLog,
+        Permission::ManageBilling,
         Permission::ReadSettings,
         Permission::WriteSettings,
         Permission::ReadCases,

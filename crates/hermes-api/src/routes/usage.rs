@@ -1,0 +1,69 @@
+//! `GET /api/v1/usage`: what the firm used this month (calls answered,
+//! intakes taken), for the dashboard's Usage page and for billing.
+//!
+//! Months are calendar months in UTC. No plan limits exist yet, so `plan`
+//! is absent; metering against a plan's allowance builds on this.
+
+use axum::extract::State;
+use chrono::{Datelike, TimeZone, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Require, perm};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Json;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageOut {
+    /// `YYYY-MM` (UTC).
+    #[schema(example = "2026-11")]
+    pub month: String,
+    /// Calls that reached HERMES this month (any line, the test phone too).
+    pub calls: u64,
+    /// Intakes begun this month (calls and text conversations).
+    pub intakes: u64,
+    /// The firm's plan, when one applies.
+    pub plan: Option<PlanOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanOut {
+    pub name: String,
+    /// Answered calls included each month; absent when unlimited.
+    pub calls_included: Option<u64>,
+}
+
+/// This month's usage.
+#[utoipa::path(
+    get, path = "/api/v1/usage", tag = "usage",
+    security(("bearer" = ["billing:manage"])),
+    responses(
+        (status = 200, body = UsageOut),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
+pub async fn usage(
+    auth: Require<perm::ManageBilling>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<UsageOut>> {
+    let now = Utc::now();
+    let first = |y: i32, m: u32| {
+        Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0)
+            .single()
+            .expect("the first of a month at midnight UTC exists once")
+    };
+    let start = first(now.year(), now.month());
+    let next = if now.month() == 12 {
+        first(now.year() + 1, 1)
+    } else {
+        first(now.year(), now.month() + 1)
+    };
+    let used = state.store.scoped(auth.tenant).usage(start, next).await?;
+    Ok(Json(UsageOut {
+        month: start.format("%Y-%m").to_string(),
+        calls: used.calls,
+        intakes: used.intakes,
+        plan: None,
+    }))
+}
