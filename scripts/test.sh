@@ -35,9 +35,10 @@ if [ ! -x tools/prism/node_modules/.bin/prism ]; then
 fi
 export HERMES_PRISM="$PWD/tools/prism/node_modules/.bin/prism"
 
-# playwright-core, which drives Debian's chromium in the browser tests;
-# pinned by tools/browser/package-lock.json (it downloads no browser).
-if [ ! -d tools/browser/node_modules/playwright-core ]; then
+# playwright-core, which drives Debian's chromium in the browser tests, and
+# axe-core, which checks the dashboard's pages for accessibility; pinned by
+# tools/browser/package-lock.json (no browser is downloaded).
+if [ ! -d tools/browser/node_modules/playwright-core ] || [ ! -d tools/browser/node_modules/axe-core ]; then
   (cd tools/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

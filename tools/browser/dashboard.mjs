@@ -13,6 +13,7 @@
 // on stdout; `problems` lists console errors, page errors and CSP
 // violations, which a working page has none of. Exits 1 unless ok.
 import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -177,6 +178,20 @@ async function review() {
   await context.close();
 }
 
+// axe-core, evaluated into the page by the driver (page scripts could not
+// load it: the CSP allows only HERMES's own files, as it should).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG 2.1 A and AA violations on the page as it is now (labels, contrast, names, landmarks). */
+async function accessibility(page, where) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+  });
+  for (const v of found) fail(`${where}: ${v}`);
+}
+
 async function screenshots() {
   const dir = cfg.screenshots;
   mkdirSync(dir, { recursive: true });
@@ -201,6 +216,7 @@ async function screenshots() {
     for (const [name, hash] of pages) {
       await go(page, hash);
       await page.screenshot({ path: `${dir}/${name}-${size}.png`, fullPage: true });
+      await accessibility(page, `${name} at ${size}`);
       // Nothing wider than the screen (a layout that breaks scrolls sideways).
       const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(wide <= 1, `${name} at ${size} is ${wide}px wider than the screen`);
@@ -214,6 +230,7 @@ async function screenshots() {
   await page.goto(`${cfg.url}/`);
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await page.screenshot({ path: `${dir}/signin-phone.png` });
+  await accessibility(page, 'sign-in');
   await context.close();
 }
 

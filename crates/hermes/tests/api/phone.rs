@@ -115,7 +115,9 @@ async fn a_caller_talks_to_the_agent_from_chromium() {
     for _ in 0..100 {
         let calls = app.get_json("/api/v1/calls", &admin.access).await;
         call = calls["calls"][0].clone();
-        if call["status"] == "ended" && call["intake_id"].is_string() {
+        // The stream writes the outcome last (the provider may say "ended"
+        // first).
+        if call["status"] == "ended" && call["outcome"].is_string() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -137,7 +137,9 @@ pub async fn ended_call(app: &TestApp, token: &str) -> Value {
         let c = calls(app, token).await;
         if let Some(call) = c.first()
             && call["status"] == "ended"
-            && call["intake_id"].is_string()
+            // Written last, by the media stream (the provider's status
+            // callback may mark the call ended before it).
+            && call["outcome"].is_string()
         {
             return call.clone();
         }
