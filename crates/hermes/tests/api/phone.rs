@@ -19,6 +19,10 @@ async fn the_page_is_served_under_a_strict_csp() {
         "/phone/phone.css",
         "/app/call.js",
         "/app/capture.js",
+        // The dashboard, under the same policy.
+        "/",
+        "/app/app.js",
+        "/app/app.css",
     ] {
         let resp = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
