@@ -15,9 +15,13 @@
 //! rest through the API, under its permission checks. The one exception
 //! is a call's live transcript line, which is the point of watching a call.
 //!
-//! A stream ends when the access token that opened it expires, so a signed
-//! out or demoted user stops receiving; the page reconnects with a fresh
-//! token. A subscriber that falls behind gets a `resync` event and reloads.
+//! A stream ends when the access token that opened it expires or is
+//! revoked (checked every 15 s), and at once when its user or API key
+//! changes (the cache invalidation every node hears: deactivated, demoted,
+//! deleted); the page reconnects and is authenticated afresh, with its
+//! current role. A subscriber that falls behind gets a `resync` event and
+//! reloads. A call's lines go through one [`Feed`] per call, so they arrive
+//! in the order they were said.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -49,8 +53,8 @@ pub enum LiveEvent {
         speaker: String,
         text: String,
     },
-    /// An intake was saved (a conversation finished, staff corrected it,
-    /// its Clio sync moved).
+    /// An intake was saved (a turn of a conversation, its end, a staff
+    /// correction).
     Intake { id: Uuid },
     /// A conflict review was opened or decided.
     Review { id: Uuid },
@@ -108,11 +112,100 @@ pub fn publish(state: &AppState, tenant: TenantId, event: LiveEvent) {
     });
 }
 
+/// Publishes one source's events in the order they happen (a call's
+/// lines): one queue, drained by one task, so no line overtakes another.
+pub struct Feed {
+    tx: tokio::sync::mpsc::UnboundedSender<LiveEvent>,
+}
+
+impl Feed {
+    pub fn new(state: &AppState, tenant: TenantId) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<LiveEvent>();
+        let state = state.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                if let Err(e) = state.shared.publish(&encode(tenant, &event)).await {
+                    tracing::debug!(error = %e, "could not publish a live update");
+                }
+            }
+        });
+        Feed { tx }
+    }
+
+    pub fn send(&self, event: LiveEvent) {
+        let _ = self.tx.send(event);
+    }
+}
+
+/// How often a stream checks that its token has not been revoked.
+const RECHECK: Duration = Duration::from_secs(15);
+
+/// What a stream listens as, and what ends it early.
+struct Listener {
+    tenant: String,
+    role: hermes_core::Role,
+    /// Invalidation events after which the stream must end (the user or
+    /// key changed: signed out everywhere, deactivated, demoted).
+    ends_on: Vec<String>,
+    /// Revocation marks (`jti:…`, `sid:…`) checked every [`RECHECK`].
+    revoked_if: Vec<String>,
+}
+
+impl Listener {
+    fn of(auth: &crate::auth::Principal) -> Self {
+        let tenant = auth.tenant.to_string();
+        let mut ends_on = Vec::new();
+        let mut revoked_if = Vec::new();
+        match &auth.kind {
+            PrincipalKind::User {
+                user, jti, session, ..
+            } => {
+                ends_on.push(format!("user:{}", user.id));
+                revoked_if.push(format!("jti:{jti}"));
+                revoked_if.extend(session.as_ref().map(|s| format!("sid:{s}")));
+            }
+            PrincipalKind::ApiKey { key } => {
+                ends_on.push(format!("api_key:{}", key.id));
+                ends_on.push("api_key:*".to_owned());
+            }
+        }
+        Listener {
+            tenant,
+            role: auth.role,
+            ends_on,
+            revoked_if,
+        }
+    }
+
+    /// What to send for `raw`, `None` to skip it, `Err` to end the stream.
+    fn on(&self, raw: &str) -> Result<Option<Event>, ()> {
+        if raw == hermes_cache::RESYNC {
+            return Ok(Some(Event::default().event("resync").data("{}")));
+        }
+        if self.ends_on.iter().any(|e| e == raw) {
+            return Err(());
+        }
+        let Some(json) = decode(&self.tenant, raw) else {
+            return Ok(None);
+        };
+        let Ok(live) = serde_json::from_str::<LiveEvent>(json) else {
+            return Ok(None);
+        };
+        if !self.role.allows(live.needs()) {
+            return Ok(None);
+        }
+        Ok(Some(Event::default().event(live.name()).data(json)))
+    }
+}
+
 /// The firm's live updates, as server-sent events.
 ///
 /// Each event's name is its kind (`call`, `call_line`, `intake`, `review`,
 /// `booking`, or `resync` when some were missed) and its data the JSON of
-/// [`LiveEvent`]. The stream ends when the access token expires.
+/// [`LiveEvent`]. The stream ends when the access token expires, is
+/// revoked (checked every 15 s), or its user or key changes (signed out,
+/// deactivated, a new role): the client reconnects and is authenticated
+/// afresh.
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "live",
     security(("bearer" = ["cases:read"])),
@@ -125,8 +218,6 @@ pub async fn events(
     auth: Require<perm::ReadCases>,
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let tenant = auth.tenant.to_string();
-    let role = auth.role;
     let lifetime = match &auth.kind {
         PrincipalKind::User { expires_at, .. } => (*expires_at - chrono::Utc::now())
             .to_std()
@@ -135,34 +226,39 @@ pub async fn events(
         PrincipalKind::ApiKey { .. } => Duration::from_secs(15 * 60),
     };
     let until = tokio::time::Instant::now() + lifetime;
-    let rx = state.shared.subscribe();
-    let stream = futures_util::stream::unfold(rx, move |mut rx| {
-        let tenant = tenant.clone();
+    let listener = std::sync::Arc::new(Listener::of(&auth));
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let start = (state.shared.subscribe(), recheck);
+    let stream = futures_util::stream::unfold(start, move |(mut rx, mut recheck)| {
+        let listener = listener.clone();
+        let state = state.clone();
         async move {
             use tokio::sync::broadcast::error::RecvError;
             loop {
-                let next = tokio::time::timeout_at(until, rx.recv()).await;
-                let event = match next {
-                    Err(_elapsed) => return None,
-                    Ok(Err(RecvError::Closed)) => return None,
-                    Ok(Err(RecvError::Lagged(_))) => Event::default().event("resync").data("{}"),
-                    Ok(Ok(raw)) if raw == hermes_cache::RESYNC => {
-                        Event::default().event("resync").data("{}")
-                    }
-                    Ok(Ok(raw)) => {
-                        let Some(json) = decode(&tenant, &raw) else {
-                            continue;
-                        };
-                        let Ok(live) = serde_json::from_str::<LiveEvent>(json) else {
-                            continue;
-                        };
-                        if !role.allows(live.needs()) {
-                            continue;
+                let raw = tokio::select! {
+                    _ = tokio::time::sleep_until(until) => return None,
+                    _ = recheck.tick() => {
+                        let keys: Vec<&str> = listener.revoked_if.iter().map(String::as_str).collect();
+                        // Shared state down: the token stays trusted until it
+                        // expires, as for any other request's cached checks.
+                        if !keys.is_empty() && state.shared.any_marked(&keys).await.unwrap_or(false) {
+                            return None;
                         }
-                        Event::default().event(live.name()).data(json)
+                        continue;
                     }
+                    next = rx.recv() => next,
                 };
-                return Some((Ok(event), rx));
+                let event = match raw {
+                    Err(RecvError::Closed) => return None,
+                    Err(RecvError::Lagged(_)) => Event::default().event("resync").data("{}"),
+                    Ok(raw) => match listener.on(&raw) {
+                        Ok(Some(event)) => event,
+                        Ok(None) => continue,
+                        Err(()) => return None,
+                    },
+                };
+                return Some((Ok(event), (rx, recheck)));
             }
         }
     });

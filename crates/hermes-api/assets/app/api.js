@@ -69,10 +69,15 @@ export async function signIn(tenant, email, password) {
 
 export async function signOut() {
   if (session) {
-    await fetch('/api/v1/auth/logout', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${session.access}` },
-    }).catch(() => {});
+    // A current token (refreshed if need be), so the server really ends
+    // the session and its refresh token.
+    const token = await accessToken().catch(() => null);
+    if (token) {
+      await fetch('/api/v1/auth/logout', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      }).catch(() => {});
+    }
   }
   end();
 }
@@ -135,6 +140,15 @@ export function query(path, params) {
   return s ? `${path}?${s}` : path;
 }
 
+/** Hands one event to the page; a page's mistake never stops the stream. */
+function deliver(handler, name, data) {
+  try {
+    handler(name, typeof data === 'string' ? JSON.parse(data) : data);
+  } catch (e) {
+    console.warn('live update not handled', name, e);
+  }
+}
+
 /**
  * The firm's live updates (GET /api/v1/events, server-sent events read
  * with fetch so the token goes in a header, not the URL). Calls
@@ -153,30 +167,36 @@ export function live(handler) {
           headers: { authorization: `Bearer ${await accessToken()}`, accept: 'text/event-stream' },
           signal: controller.signal,
         });
+        if (r.status === 401) {
+          end();
+          return;
+        }
         if (!r.ok) throw new Error(`HTTP ${r.status}`);
         backoff = 500;
-        handler('connected', {});
+        deliver(handler, 'connected', {});
         const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          buf += value;
+          buf += value.replace(/\r\n?/g, '\n');
           let cut;
           while ((cut = buf.indexOf('\n\n')) >= 0) {
             const block = buf.slice(0, cut);
             buf = buf.slice(cut + 2);
             let name = 'message';
-            let data = '';
+            const data = [];
             for (const line of block.split('\n')) {
               if (line.startsWith('event:')) name = line.slice(6).trim();
-              else if (line.startsWith('data:')) data += line.slice(5).trim();
+              else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
             }
-            if (data) handler(name, JSON.parse(data));
+            if (data.length) deliver(handler, name, data.join('\n'));
           }
         }
       } catch (e) {
         if (stopped) return;
+      } finally {
+        controller.abort();
       }
       if (stopped) return;
       handler('resync', {});

@@ -37,12 +37,17 @@ let liveStop = null;
 const liveHandlers = new Set();
 let pageCleanup = [];
 let routeSeq = 0;
+let loadingMe = null;
 
 const $ = (id) => document.getElementById(id);
 
 function can(permission) {
   return Boolean(me && me.permissions.includes(permission));
 }
+
+// Ids in addresses are UUIDs, nothing else: a crafted link cannot steer a
+// page's request to another API path (`%2F..`).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function match(hash) {
   const parts = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean);
@@ -51,9 +56,12 @@ function match(hash) {
     const pattern = route[0].split('/');
     if (pattern.length !== parts.length) continue;
     const params = {};
-    if (pattern.every((p, i) => (p.startsWith(':') ? ((params[p.slice(1)] = decodeURIComponent(parts[i])), true) : p === parts[i]))) {
-      return { route, params };
-    }
+    const fits = pattern.every((p, i) => {
+      if (!p.startsWith(':')) return p === parts[i];
+      params[p.slice(1)] = parts[i];
+      return UUID.test(parts[i]);
+    });
+    if (fits) return { route, params };
   }
   return null;
 }
@@ -73,6 +81,8 @@ function drawNav(active) {
 }
 
 async function route() {
+  // In-page anchors (the skip link) are not pages.
+  if (location.hash && !location.hash.startsWith('#/')) return;
   for (const f of pageCleanup) f();
   pageCleanup = [];
   liveHandlers.clear();
@@ -83,7 +93,9 @@ async function route() {
   }
   if (!me) {
     try {
-      me = await API.get('/api/v1/me');
+      // One request however many routes wait for it.
+      loadingMe = loadingMe || API.get('/api/v1/me');
+      me = await loadingMe;
     } catch (e) {
       if (!API.isSignedIn()) {
         showSignIn(view);
@@ -91,8 +103,10 @@ async function route() {
       }
       fill(view, h('p', { class: 'error', role: 'alert' }, `Could not load your account: ${e.message}`));
       return;
+    } finally {
+      loadingMe = null;
     }
-    startShell();
+    if (!liveStop) startShell();
   }
   // Busy until the page has drawn what it loads (assistive technology
   // waits; so do the browser tests, which also read which route it is).
@@ -100,7 +114,7 @@ async function route() {
   view.dataset.route = location.hash;
   view.setAttribute('aria-busy', 'true');
   try {
-    await draw(view);
+    await draw(view, mine);
   } finally {
     if (mine === routeSeq) view.removeAttribute('aria-busy');
   }
@@ -108,8 +122,14 @@ async function route() {
   if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
 }
 
-/** Draws the page the address names, or says why not. */
-async function draw(view) {
+/**
+ * Draws the page the address names, or says why not. The page draws into
+ * its own container: one the user has already left keeps drawing, unseen,
+ * into a detached element, and its live handlers are never registered.
+ */
+async function draw(main, mine) {
+  const view = h('div', { class: 'page' });
+  main.replaceChildren(view);
   const found = match(location.hash);
   drawNav(found ? found.route[0].split('/')[0] : '');
   $('nav').classList.remove('open');
@@ -129,8 +149,8 @@ async function draw(view) {
     can,
     params: found.params,
     query: new URLSearchParams(location.hash.split('?')[1] || ''),
-    onLive: (f) => liveHandlers.add(f),
-    onLeave: (f) => pageCleanup.push(f),
+    onLive: (f) => mine === routeSeq && liveHandlers.add(f),
+    onLeave: (f) => (mine === routeSeq ? pageCleanup.push(f) : f()),
   };
   try {
     await render(view, ctx);

@@ -4,7 +4,7 @@
 // time, no double booking) holds here too.
 
 import { api, get, query } from './api.js';
-import { h, fill, title, badge, field, onSubmit, time, words, notify } from './ui.js';
+import { h, fill, title, badge, field, onSubmit, time, words, notify, editing } from './ui.js';
 
 const DAY = 24 * 3600 * 1000;
 const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
@@ -77,6 +77,8 @@ export async function render(view, ctx) {
   };
   await draw();
   ctx.onLive((name) => {
+    // An open consultation (or a reschedule being typed) stays as it is.
+    if (editing(week) || week.querySelector('details[open]')) return;
     if (name === 'booking' || name === 'review' || name === 'resync') draw().catch(() => {});
   });
 }

@@ -31,9 +31,15 @@ export class Call {
     this.events.status('Connecting…');
     this.ctx = new AudioContext({ sampleRate: RATE });
     await this.ctx.audioWorklet.addModule('/app/capture.js');
+    if (this.over) return;
     this.mic = await navigator.mediaDevices.getUserMedia({
       audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
     });
+    // Hung up (or left the page) while the browser asked for the microphone.
+    if (this.over) {
+      for (const t of this.mic.getTracks()) t.stop();
+      return;
+    }
     const source = this.ctx.createMediaStreamSource(this.mic);
     const capture = new AudioWorkletNode(this.ctx, 'capture');
     // Chromium only runs a worklet that leads somewhere: a muted sink.

@@ -155,19 +155,23 @@ export async function show(view, ctx) {
       ),
     );
   };
-  await draw();
+  // Listening before the first read, so no line said meanwhile is missed.
   ctx.onLive((name, e) => {
     if (name === 'call_line' && e.call === id) {
       // The transcript read at load may already hold the newest line.
       const last = transcript.lastElementChild;
       const fresh = line({ speaker: e.speaker, text: e.text });
       if (last && last.className === fresh.className && last.textContent.startsWith(fresh.textContent)) return;
+      fresh.dataset.live = 'yes';
       transcript.append(fresh);
       fresh.scrollIntoView({ block: 'nearest' });
     } else if ((name === 'call' && e.id === id) || name === 'resync') {
+      // A recording being listened to is not interrupted.
+      if (facts.querySelector('audio')) return;
       draw().catch(() => {});
     }
   });
+  await draw();
 }
 
 function recording(c, ctx) {

@@ -4,7 +4,7 @@
 // the Clio sync step by step, and corrections (audited).
 
 import { api, get, query } from './api.js';
-import { h, fill, title, table, badge, urgencyBadge, field, onSubmit, when, words, notify, problem } from './ui.js';
+import { h, fill, title, table, badge, urgencyBadge, field, onSubmit, when, words, notify, problem, editing } from './ui.js';
 import { dayStart, dayEnd } from './calls.js';
 
 const STATUSES = ['in_progress', 'completed', 'needs_review', 'abandoned', 'declined'];
@@ -218,8 +218,15 @@ export async function show(view, ctx) {
   };
   await draw();
   ctx.onLive((name, e) => {
+    if (editing(view)) return;
     if ((name === 'intake' && e.id === id) || name === 'resync') draw().catch(() => {});
   });
+  // A Clio sync in flight is looked at again until it settles.
+  const poll = setInterval(() => {
+    const s = view.querySelector('[data-clio-sync]');
+    if (s && ['pending', 'syncing', 'retrying'].includes(s.dataset.clioSync) && !editing(view)) draw().catch(() => {});
+  }, 5000);
+  ctx.onLeave(() => clearInterval(poll));
 }
 
 function conflictCard(rec, review) {
@@ -372,7 +379,7 @@ function clioCard(i, connected, redraw) {
     !s
       ? h('p', { class: 'empty' }, 'Not sent to Clio (not connected, not finished, or waiting on a conflict review).')
       : [
-          h('p', {}, 'Sync: ', badge(s.status, s.status === 'synced' ? 'ok' : s.status === 'dead' ? 'urgent' : 'warn'), ` after ${s.attempts} attempt(s)`),
+          h('p', { 'data-clio-sync': s.status }, 'Sync: ', badge(s.status, s.status === 'synced' ? 'ok' : s.status === 'dead' ? 'urgent' : 'warn'), ` after ${s.attempts} attempt(s)`),
           s.last_error ? h('p', { class: 'error' }, s.last_error) : null,
           table(
             'Steps',

@@ -4,7 +4,7 @@
 // consultation that waited on the review; declining cancels it.
 
 import { api, get, query } from './api.js';
-import { h, fill, title, badge, field, onSubmit, when, words, notify } from './ui.js';
+import { h, fill, title, badge, field, onSubmit, when, words, notify, editing } from './ui.js';
 
 export async function render(view, ctx) {
   const which = ctx.query.get('status') || 'open';
@@ -31,6 +31,8 @@ export async function render(view, ctx) {
   };
   await draw();
   ctx.onLive((name) => {
+    // A note being written is never wiped by someone else's decision.
+    if (editing(list)) return;
     if (name === 'review' || name === 'resync') draw().catch(() => {});
   });
 }

@@ -76,7 +76,7 @@ export async function render(view, ctx) {
         'No review waiting.',
       ),
     );
-    const todays = bookings.bookings.filter((b) => b.status !== 'cancelled' && b.status !== 'held');
+    const todays = bookings.bookings.filter((b) => b.status === 'confirmed' || b.status === 'tentative');
     fill(
       consults,
       h('h2', { id: 't-consults' }, "Today's consultations"),

@@ -189,3 +189,19 @@ export function title(text, ...extra) {
   document.title = `${text} · HERMES`;
   return h('div', { class: 'page-head' }, h('h1', { tabindex: '-1', id: 'page-title' }, text), extra);
 }
+
+/**
+ * Whether someone is in the middle of something in `root`: typing in a
+ * form, or a form they changed. Live redraws wait, rather than wipe it.
+ */
+export function editing(root) {
+  const active = document.activeElement;
+  if (active && root.contains(active) && active.closest('form')) return true;
+  return [...root.querySelectorAll('form')].some((f) => f.dataset.dirty === 'yes');
+}
+
+// Forms remember that they were changed (see `editing`).
+document.addEventListener('input', (e) => {
+  const form = e.target.closest && e.target.closest('form');
+  if (form) form.dataset.dirty = 'yes';
+});

@@ -781,6 +781,8 @@ pub async fn run(
     let cfg = engines.config.clone();
     let rate = spec.rate;
     let frame_len = rate as usize / 50;
+    // Dashboards watching the call hear its lines in order.
+    let live = crate::live::Feed::new(&state, spec.tenant);
     // The listener hears at 16 kHz (what the detector and the recogniser
     // take), whatever the line's rate.
     const HEAR: u32 = 16_000;
@@ -1070,7 +1072,7 @@ pub async fn run(
                     }
                 }
                 Some(ThinkOut::Transcript { speaker, text }) => {
-                    crate::live::publish(&state, spec.tenant, crate::live::LiveEvent::CallLine {
+                    live.send(crate::live::LiveEvent::CallLine {
                         call: spec.call_id,
                         speaker: speaker.to_string(),
                         text: text.clone(),

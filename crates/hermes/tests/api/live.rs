@@ -148,3 +148,32 @@ async fn live_updates_reach_a_dashboard_on_another_node() {
     let (name, _) = next(&mut rx).await;
     assert_eq!(name, "intake");
 }
+
+#[tokio::test]
+async fn a_stream_ends_when_its_user_changes_and_reconnects_with_the_new_role() {
+    let app = spawn_app().await;
+    let admin = app.admin(&app.alpha).await;
+    let (id, staff) = app.user_with_role(&app.alpha, "STAFF").await;
+    let mut rx = listen(&app, &staff.access).await;
+    // Demoted to read-only: the open stream ends at once (it was opened
+    // with a role the user no longer has)…
+    let resp = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&admin.access),
+            Some(json!({"role": "READ_ONLY"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let ended = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the stream was still open 10 s after the demotion");
+    assert!(ended.is_none(), "{ended:?}");
+    // …and a new one hears as read-only: no reviews.
+    let mut rx = listen(&app, &staff.access).await;
+    open_review(&app, &admin.access).await;
+    converse(&app, &app.alpha.slug).await;
+    let (name, _) = next(&mut rx).await;
+    assert_eq!(name, "intake");
+}
