@@ -294,12 +294,18 @@ async fn availability_shape_rules_and_time_zones() {
     // half hours either side go too, the hours either side stay.
     // Away from both ends of the window, so its neighbours are in it too
     // whatever the hour the test runs.
+    // And whose neighbours an hour either side were open slots before the
+    // booking (not past the end of the attorney's day, whatever the hour).
     let pick = firm_slots
         .iter()
         .map(|s| s["start"].as_str().unwrap())
         .find(|s| {
             let at = instant(s);
-            at >= instant(&from) + Duration::hours(2) && at + Duration::hours(2) <= instant(&to)
+            at >= instant(&from) + Duration::hours(2)
+                && at + Duration::hours(2) <= instant(&to)
+                && [-60, -30, 30, 60]
+                    .iter()
+                    .all(|m| starts.contains(&(at + Duration::minutes(*m))))
         })
         .unwrap()
         .to_owned();
