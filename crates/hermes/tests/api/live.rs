@@ -67,15 +67,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Value)>) -> (String, Val
 
 /// Starts a text conversation at `slug` (an intake is created).
 async fn converse(app: &TestApp, slug: &str) {
-    let resp = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/tenants/{slug}/conversations"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
+    crate::intake::start(app, slug).await;
 }
 
 #[tokio::test]
