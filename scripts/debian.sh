@@ -19,6 +19,7 @@ PACKAGES=(
 if [[ ${1:-} == --tests ]]; then
   PACKAGES+=(
     chromium       # browser tests: the test phone in a real browser (driven by playwright-core)
+    nginx          # the nginx test: deploy/nginx/hermes.conf in front of two nodes
   )
 fi
 

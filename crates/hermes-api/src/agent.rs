@@ -63,6 +63,8 @@ pub async fn firm_for(state: &AppState, tenant: TenantId, at: DateTime<Utc>) -> 
             hermes_firm::AfterHoursPolicy::TakeMessage => AfterHours::TakeMessage,
             hermes_firm::AfterHoursPolicy::EscalateUrgentOnly => AfterHours::EscalateUrgentOnly,
         },
+        // Set per call by the voice session (the plan's allowance).
+        message_only: false,
     })
 }
 

@@ -16,7 +16,8 @@
 //! is a call's live transcript line, which is the point of watching a call.
 //!
 //! A stream ends when the access token that opened it expires or is
-//! revoked (checked every 15 s), and at once when its user or API key
+//! revoked (checked every 15 s), when its node begins to stop (see
+//! [`crate::drain`]), and at once when its user or API key
 //! changes (the cache invalidation every node hears: deactivated, demoted,
 //! deleted); the page reconnects and is authenticated afresh, with its
 //! current role. A subscriber that falls behind gets a `resync` event and
@@ -229,8 +230,14 @@ pub async fn events(
     let listener = std::sync::Arc::new(Listener::of(&auth));
     let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let start = (state.shared.subscribe(), recheck);
-    let stream = futures_util::stream::unfold(start, move |(mut rx, mut recheck)| {
+    // Live events on their own channel; invalidations (which end the
+    // stream when its user or key changes) on theirs.
+    let start = (
+        state.shared.subscribe_live(),
+        state.shared.subscribe(),
+        recheck,
+    );
+    let stream = futures_util::stream::unfold(start, move |(mut rx, mut changes, mut recheck)| {
         let listener = listener.clone();
         let state = state.clone();
         async move {
@@ -238,6 +245,10 @@ pub async fn events(
             loop {
                 let raw = tokio::select! {
                     _ = tokio::time::sleep_until(until) => return None,
+                    // This node is stopping: end the stream so the page
+                    // reconnects (through the proxy, to another node)
+                    // rather than hold up the shutdown.
+                    _ = state.drain.draining() => return None,
                     _ = recheck.tick() => {
                         let keys: Vec<&str> = listener.revoked_if.iter().map(String::as_str).collect();
                         // Shared state down: the token stays trusted until it
@@ -248,6 +259,14 @@ pub async fn events(
                         continue;
                     }
                     next = rx.recv() => next,
+                    change = changes.recv() => match change {
+                        // Said on the live channel too.
+                        Ok(raw) if raw == hermes_cache::RESYNC => continue,
+                        Ok(raw) => Ok(raw),
+                        // Lost some invalidations: the user may have changed.
+                        Err(RecvError::Lagged(_)) => return None,
+                        Err(RecvError::Closed) => return None,
+                    },
                 };
                 let event = match raw {
                     Err(RecvError::Closed) => return None,
@@ -258,7 +277,7 @@ pub async fn events(
                         Err(()) => return None,
                     },
                 };
-                return Some((Ok(event), (rx, recheck)));
+                return Some((Ok(event), (rx, changes, recheck)));
             }
         }
     });

@@ -4,7 +4,9 @@
 //! Prometheus recorder is installed once (tests start many servers in one
 //! process and share it). Request metrics are labelled by route *template*
 //! (`/api/v1/users/{id}`), never by raw path, so ids cannot blow up the
-//! number of series. Pool gauges are sampled when `/metrics` is scraped.
+//! number of series. Pool gauges, the calls in progress and whether the
+//! node is draining are sampled when `/metrics` is scraped (per node, even
+//! with several servers in one test process).
 
 use std::sync::OnceLock;
 
@@ -82,6 +84,14 @@ fn describe() {
         "hermes_db_pool_connections",
         "Database pool connections by state (open, idle, max)"
     );
+    metrics::describe_gauge!(
+        "hermes_calls_active",
+        "Calls (phone and browser) in progress on this node"
+    );
+    metrics::describe_gauge!(
+        "hermes_draining",
+        "1 while this node is stopping and waits for its calls to end"
+    );
     metrics::describe_counter!(
         "hermes_rate_limited_total",
         "Requests refused by a rate limit, by bucket"
@@ -145,5 +155,7 @@ pub fn render(state: &AppState) -> String {
     metrics::gauge!("hermes_db_pool_connections", "state" => "open").set(pool.size as f64);
     metrics::gauge!("hermes_db_pool_connections", "state" => "idle").set(pool.idle as f64);
     metrics::gauge!("hermes_db_pool_connections", "state" => "max").set(pool.max as f64);
+    metrics::gauge!("hermes_calls_active").set(state.drain.calls() as f64);
+    metrics::gauge!("hermes_draining").set(if state.drain.is_draining() { 1.0 } else { 0.0 });
     state.metrics.render()
 }

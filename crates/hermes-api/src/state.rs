@@ -120,6 +120,9 @@ pub struct Shared {
     pub voice: crate::voice::Voice,
     /// Clio: the node's registration, its HTTP client and rate limiters.
     pub clio: crate::clio::Clio,
+    /// The calls in progress, and whether this node is stopping (see
+    /// [`crate::drain`]).
+    pub drain: crate::drain::Drain,
 }
 
 impl AppState {
@@ -148,6 +151,7 @@ impl AppState {
             secrets: Arc::new(hermes_auth::SecretBox::generate()),
             voice: Default::default(),
             clio: Default::default(),
+            drain: Default::default(),
         }))
     }
 

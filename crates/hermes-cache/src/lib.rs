@@ -88,10 +88,57 @@ pub trait SharedState: Send + Sync + 'static {
     /// Sends `event` to every node's subscribers, this node's included.
     async fn publish(&self, event: &str) -> Result<()>;
 
-    /// Receives events published from any node from now on. A receiver that
-    /// falls behind by more than the channel's capacity is told it lagged
-    /// and must assume it missed something (drop its whole cache).
+    /// Receives events published from any node from now on, except live
+    /// dashboard events ([`LIVE_PREFIX`]). A receiver that falls behind by
+    /// more than the channel's capacity is told it lagged and must assume
+    /// it missed something (drop its whole cache).
     fn subscribe(&self) -> broadcast::Receiver<String>;
+
+    /// Receives the live dashboard events ([`LIVE_PREFIX`]) published from
+    /// any node, and [`RESYNC`]. A channel of their own: a burst of them
+    /// (a busy firm's calls, line by line) cannot make the cache
+    /// invalidation listener lag and drop its caches.
+    fn subscribe_live(&self) -> broadcast::Receiver<String>;
+}
+
+/// Events starting with this go to [`SharedState::subscribe_live`].
+pub const LIVE_PREFIX: &str = "live:";
+
+/// The two local fan-outs of the one event bus.
+#[derive(Clone)]
+pub(crate) struct Fanout {
+    events: broadcast::Sender<String>,
+    live: broadcast::Sender<String>,
+}
+
+impl Fanout {
+    pub(crate) fn new() -> Self {
+        Self {
+            events: broadcast::channel(EVENT_CAPACITY).0,
+            live: broadcast::channel(LIVE_CAPACITY).0,
+        }
+    }
+
+    /// Hands `event` to the subscribers of its kind; [`RESYNC`] to all.
+    /// No subscribers is not an error: nobody needed telling.
+    pub(crate) fn send(&self, event: String) {
+        if event == RESYNC {
+            let _ = self.live.send(event.clone());
+            let _ = self.events.send(event);
+        } else if event.starts_with(LIVE_PREFIX) {
+            let _ = self.live.send(event);
+        } else {
+            let _ = self.events.send(event);
+        }
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn subscribe_live(&self) -> broadcast::Receiver<String> {
+        self.live.subscribe()
+    }
 }
 
 /// Sent to subscribers whenever the event subscription (re)starts: anything
@@ -102,3 +149,7 @@ pub const RESYNC: &str = "resync";
 /// sees `Lagged` and resynchronises. Invalidations are rare (an admin
 /// action), so this is generous.
 pub(crate) const EVENT_CAPACITY: usize = 1024;
+
+/// The live events' buffer per dashboard stream; one that lags is sent a
+/// `resync` and redraws from the API.
+pub(crate) const LIVE_CAPACITY: usize = 4096;

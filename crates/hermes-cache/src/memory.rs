@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use crate::{Attempt, Count, EVENT_CAPACITY, Result, SharedState};
+use crate::{Attempt, Count, Fanout, Result, SharedState};
 
 struct Expiring<V> {
     map: HashMap<String, (V, Instant)>,
@@ -50,7 +50,7 @@ pub struct MemoryState {
     /// Attempt times per key, oldest first; the entry's expiry is that of
     /// its newest attempt, so whole keys are swept like the other maps.
     attempts: Mutex<Expiring<VecDeque<Instant>>>,
-    events: broadcast::Sender<String>,
+    events: Fanout,
 }
 
 impl Default for MemoryState {
@@ -65,7 +65,7 @@ impl MemoryState {
             counters: Mutex::new(Expiring::new()),
             marks: Mutex::new(Expiring::new()),
             attempts: Mutex::new(Expiring::new()),
-            events: broadcast::channel(EVENT_CAPACITY).0,
+            events: Fanout::new(),
         }
     }
 }
@@ -173,13 +173,16 @@ impl SharedState for MemoryState {
     }
 
     async fn publish(&self, event: &str) -> Result<()> {
-        // No subscribers is not an error: nobody needed telling.
-        let _ = self.events.send(event.to_owned());
+        self.events.send(event.to_owned());
         Ok(())
     }
 
     fn subscribe(&self) -> broadcast::Receiver<String> {
         self.events.subscribe()
+    }
+
+    fn subscribe_live(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe_live()
     }
 }
 

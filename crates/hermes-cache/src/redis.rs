@@ -29,7 +29,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::broadcast;
 
-use crate::{Attempt, Count, EVENT_CAPACITY, RESYNC, Result, SharedError, SharedState};
+use crate::{Attempt, Count, RESYNC, Result, SharedError, SharedState};
 
 fn err(e: redis::RedisError) -> SharedError {
     SharedError(e.to_string())
@@ -82,7 +82,7 @@ pub struct RedisState {
     channel: String,
     hit: redis::Script,
     attempt: redis::Script,
-    events: broadcast::Sender<String>,
+    events: crate::Fanout,
     subscriber: tokio::task::JoinHandle<()>,
 }
 
@@ -107,7 +107,7 @@ impl RedisState {
             .await
             .map_err(err)?;
         let channel = format!("{prefix}events");
-        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let events = crate::Fanout::new();
         // Return only once the subscription is live, so no event published
         // after `connect` can be missed by this node.
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -169,7 +169,7 @@ impl RedisState {
 async fn subscribe_loop(
     client: redis::Client,
     channel: String,
-    out: broadcast::Sender<String>,
+    out: crate::Fanout,
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
     use futures_util::StreamExt;
@@ -187,11 +187,11 @@ async fn subscribe_loop(
                     }
                     // Tell consumers they may have missed events while the
                     // subscription was down.
-                    let _ = out.send(RESYNC.to_owned());
+                    out.send(RESYNC.to_owned());
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
                         if let Ok(text) = msg.get_payload::<String>() {
-                            let _ = out.send(text);
+                            out.send(text);
                         }
                     }
                     tracing::warn!("redis event subscription ended; reconnecting");
@@ -310,5 +310,9 @@ impl SharedState for RedisState {
 
     fn subscribe(&self) -> broadcast::Receiver<String> {
         self.events.subscribe()
+    }
+
+    fn subscribe_live(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe_live()
     }
 }

@@ -156,3 +156,35 @@ async fn events_reach_every_node() {
         assert_eq!(got, "user:42");
     }
 }
+
+#[tokio::test]
+async fn live_events_have_their_own_channel_on_every_node() {
+    let p = prefix();
+    let (Some(a), Some(b)) = (node(&p).await, node(&p).await) else {
+        return;
+    };
+    let mut invalidations = b.subscribe();
+    let mut live = b.subscribe_live();
+    // A burst far past the invalidation channel's capacity...
+    for i in 0..3_000 {
+        a.publish(&format!("live:t:{i}")).await.unwrap();
+    }
+    a.publish("user:42").await.unwrap();
+    // ...reaches the live subscribers, and the invalidation listener
+    // hears only its own event, without lagging.
+    async fn next(rx: &mut tokio::sync::broadcast::Receiver<String>) -> String {
+        loop {
+            let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("event not delivered")
+                .expect("no lag");
+            if got != hermes_cache::RESYNC {
+                return got;
+            }
+        }
+    }
+    assert_eq!(next(&mut invalidations).await, "user:42");
+    for i in 0..3_000 {
+        assert_eq!(next(&mut live).await, format!("live:t:{i}"));
+    }
+}

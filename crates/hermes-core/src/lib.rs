@@ -15,12 +15,14 @@
 
 pub mod ids;
 pub mod phone;
+pub mod plan;
 pub mod rbac;
 pub mod tenant;
 pub mod user;
 
 pub use ids::{ApiKeyId, RefreshFamilyId, TenantId, UserId};
 pub use phone::E164;
+pub use plan::Plan;
 pub use rbac::{Permission, Role};
 pub use tenant::{TenantName, TenantSlug, TimeZone};
 pub use user::{DisplayName, Email, NewPassword};

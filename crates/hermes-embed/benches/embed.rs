@@ -149,6 +149,7 @@ fn engine_at_topic(areas: &[(&str, &str)]) -> Engine {
         question_sets: hermes_intake::questions::default_sets(),
         open_now: true,
         after_hours: AfterHours::Book,
+        message_only: false,
     };
     let mut engine = Engine::new(firm).with_seed(7);
     let now = chrono::Utc::now();

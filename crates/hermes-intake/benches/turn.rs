@@ -20,6 +20,7 @@ fn firm() -> Firm {
         question_sets: hermes_intake::questions::default_sets(),
         open_now: true,
         after_hours: AfterHours::Book,
+        message_only: false,
     }
 }
 

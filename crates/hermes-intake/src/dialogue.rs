@@ -48,6 +48,12 @@ pub struct Firm {
     /// Whether the office is open now (business hours, no closure).
     pub open_now: bool,
     pub after_hours: AfterHours,
+    /// Take a message instead of the whole intake (the firm's plan has no
+    /// calls left this month): disclosures, consent, who and how to reach
+    /// them, and a line on what it is about; no conflict questions, facts
+    /// or booking. Urgency is still heard and escalated.
+    #[serde(default)]
+    pub message_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,16 +215,30 @@ enum Stage {
     Email,
     Voicemail,
     ForWhom,
+    /// What to pass on (message-only calls).
+    Message,
     Topic,
-    ConfirmArea { key: String },
-    ConflictQuestion { index: usize },
+    ConfirmArea {
+        key: String,
+    },
+    ConflictQuestion {
+        index: usize,
+    },
     AwaitConflict,
-    Fact { index: usize },
+    Fact {
+        index: usize,
+    },
     Preference,
     AwaitOffers,
-    Choose { options: Vec<SlotOption> },
-    AwaitHold { option: SlotOption },
-    AwaitBooking { option: SlotOption },
+    Choose {
+        options: Vec<SlotOption>,
+    },
+    AwaitHold {
+        option: SlotOption,
+    },
+    AwaitBooking {
+        option: SlotOption,
+    },
     AnythingElse,
     Done,
 }
@@ -279,7 +299,7 @@ impl Engine {
             // number) are triaged by the local cues alone.
             urgency: matches!(
                 self.stage,
-                Stage::Topic | Stage::Fact { .. } | Stage::AnythingElse
+                Stage::Topic | Stage::Fact { .. } | Stage::Message | Stage::AnythingElse
             ),
             field: match &self.stage {
                 Stage::Fact { index } => self.fact_questions().get(*index).cloned(),
@@ -303,6 +323,7 @@ impl Engine {
             Stage::Email => "email",
             Stage::Voicemail => "voicemail",
             Stage::ForWhom => "for_whom",
+            Stage::Message => "message",
             Stage::Topic | Stage::ConfirmArea { .. } => "practice_area",
             Stage::ConflictQuestion { .. } | Stage::AwaitConflict => "conflict_check",
             Stage::Fact { .. } => "facts",
@@ -379,6 +400,7 @@ impl Engine {
     // --- steps ------------------------------------------------------------
 
     fn start(&mut self, out: &mut Out) {
+        self.intake.message_only = self.firm.message_only;
         out.say(&format!(
             "Thank you for calling {}. I'm the firm's automated assistant, not a lawyer, and I can't give legal advice. \
              Speaking with me doesn't create an attorney-client relationship unless the firm agrees in writing.",
@@ -401,7 +423,10 @@ impl Engine {
             self.hand_to_person(out);
             return;
         }
-        let free_text = matches!(self.stage, Stage::Topic | Stage::Fact { .. });
+        let free_text = matches!(
+            self.stage,
+            Stage::Topic | Stage::Fact { .. } | Stage::Message
+        );
         if guardrail::is_advice_request(text) {
             out.say(guardrail::REFUSAL);
             if !free_text {
@@ -419,7 +444,7 @@ impl Engine {
     /// the matter is about, describes the matter; only an explicit ask for
     /// a person ("a real person", "the receptionist") is a transfer then.
     fn describing_the_matter(&self, text: &str) -> bool {
-        if self.stage != Stage::Topic {
+        if !matches!(self.stage, Stage::Topic | Stage::Message) {
             return false;
         }
         let t = nlu::normalize(text);
@@ -707,7 +732,20 @@ impl Engine {
                     &value,
                     if for_self || for_other { 0.8 } else { 0.5 },
                 );
-                self.go(out, Stage::Topic);
+                if self.firm.message_only {
+                    self.go(out, Stage::Message);
+                } else {
+                    self.go(out, Stage::Topic);
+                }
+            }
+            Stage::Message => {
+                let message = text.trim();
+                if message.is_empty() {
+                    self.retry(out, |e, out| e.message_taken(out));
+                } else {
+                    self.set("message", message, 0.9);
+                    self.message_taken(out);
+                }
             }
             Stage::Topic => self.topic(out, text, &readings.practice_area),
             Stage::ConfirmArea { key } => match nlu::yes_no(text) {
@@ -1128,6 +1166,16 @@ impl Engine {
         self.go(out, Stage::AnythingElse);
     }
 
+    /// A message-only call: the message is down; staff call back.
+    fn message_taken(&mut self, out: &mut Out) {
+        self.intake.message_only = true;
+        self.intake
+            .review_notes
+            .push("message only: the firm's plan has no calls left this month; call back to take the intake".into());
+        out.say("Thank you. I've passed your message to the firm, and someone will call you back.");
+        self.go(out, Stage::AnythingElse);
+    }
+
     fn no_recording(&mut self, out: &mut Out, line: &str) {
         self.intake.recording_consent = Some(false);
         out.push(Action::SetRecording { on: false });
@@ -1222,6 +1270,7 @@ impl Engine {
             Stage::Email => "Do you have an email address you'd like to give us? You can say no.".to_owned(),
             Stage::Voicemail => "Is it okay for the firm to leave a voicemail or send a text message to that number?".to_owned(),
             Stage::ForWhom => "Are you calling for yourself, or on behalf of someone else?".to_owned(),
+            Stage::Message => "What would you like me to pass on to the firm? A sentence or two is enough; please don't go into the details of your matter yet.".to_owned(),
             Stage::Topic => "In a sentence or two, what is your legal matter about? Please don't go into details yet.".to_owned(),
             Stage::ConfirmArea { key } => format!(
                 "Just to confirm, is this about {}?",

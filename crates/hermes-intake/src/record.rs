@@ -99,6 +99,11 @@ pub struct Intake {
     /// A short summary for staff, written when the conversation ends.
     #[serde(default)]
     pub summary: Option<String>,
+    /// Taken as a message (name, number, a line on what it is about)
+    /// rather than a whole intake: the firm's plan had no calls left this
+    /// month. Staff call the caller back to take the intake.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub message_only: bool,
 }
 
 impl Default for Intake {
@@ -117,6 +122,7 @@ impl Default for Intake {
             review_notes: Vec::new(),
             traces: Vec::new(),
             summary: None,
+            message_only: false,
         }
     }
 }

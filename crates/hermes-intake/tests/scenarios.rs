@@ -30,6 +30,7 @@ fn firm() -> Firm {
         question_sets: hermes_intake::questions::default_sets(),
         open_now: true,
         after_hours: AfterHours::Book,
+        message_only: false,
     }
 }
 
@@ -1201,4 +1202,85 @@ fn a_fact_the_local_parser_misses_is_taken_from_the_extraction() {
     let f = engine.intake.fields.get(&q.id).expect("the field");
     assert_eq!(f.value, "extracted answer");
     assert!((f.confidence - 0.6).abs() < 1e-6);
+}
+
+/// Runs `script` against a firm whose plan has no calls left this month.
+fn run_message_only(script: &[&str]) -> Run {
+    let mut engine = Engine::new(Firm {
+        message_only: true,
+        ..firm()
+    });
+    let (mut said, mut log) = (Vec::new(), Vec::new());
+    let first = engine.on_event(now(), Event::Start);
+    world(&mut engine, now(), first, &mut said, &mut log);
+    for line in script {
+        if engine.is_done() {
+            break;
+        }
+        let actions = engine.on_event(now(), Event::caller(*line));
+        world(&mut engine, now(), actions, &mut said, &mut log);
+    }
+    for s in &said {
+        assert_eq!(guardrail::check_utterance(s), Verdict::Allow, "{s}");
+    }
+    Run {
+        engine,
+        said,
+        actions: log,
+    }
+}
+
+#[test]
+fn over_the_plan_the_call_is_answered_and_becomes_a_message() {
+    let r = run_message_only(&[
+        "yes",
+        "Maria Lopez",
+        "L-O-P-E-Z",
+        "five oh three five five five zero one zero zero",
+        "yes",
+        "no",
+        "yes",
+        "for myself",
+        "I'd like to talk to someone about a divorce",
+        "no that's all",
+    ]);
+    // The disclosures and consent come first, as on every call.
+    assert!(r.said[0].contains("not a lawyer"));
+    assert!(said(&r, "record this call"));
+    assert!(said(&r, "pass on to the firm"));
+    assert!(said(&r, "someone will call you back"));
+    let i = &r.engine.intake;
+    assert!(i.message_only);
+    assert_eq!(i.field("name"), Some("Maria Lopez"));
+    assert_eq!(i.field("phone"), Some("+15035550100"));
+    assert_eq!(
+        i.field("message"),
+        Some("I'd like to talk to someone about a divorce")
+    );
+    assert_eq!(i.status, IntakeStatus::NeedsReview, "staff call back");
+    // No intake beyond the message: no conflict questions, no facts, no
+    // booking.
+    assert!(i.practice_area.is_none() && i.parties.is_empty() && i.booking.is_none());
+    assert!(!r.actions.iter().any(|a| matches!(
+        a,
+        Action::CheckConflicts { .. } | Action::FindOffers { .. } | Action::Book { .. }
+    )));
+    assert!(r.engine.is_done());
+    // A plain call on the same firm is not a message.
+    let plain = run(&["yes", "Maria Lopez"]);
+    assert!(!plain.engine.intake.message_only);
+}
+
+#[test]
+fn a_message_only_call_still_escalates_danger() {
+    let r = run_message_only(&[
+        "yes",
+        "my husband hit me and I'm scared he'll come back tonight",
+    ]);
+    assert!(said(&r, "911"));
+    assert!(
+        r.actions
+            .iter()
+            .any(|a| matches!(a, Action::Escalate { .. }))
+    );
 }

@@ -36,6 +36,7 @@ async fn the_worker_sends_and_buries_what_cannot_succeed() {
                 slug: TenantSlug::parse("firm-a").unwrap(),
                 name: TenantName::parse("Firm A").unwrap(),
                 time_zone: TimeZone::parse("America/Chicago").unwrap(),
+                plan: hermes_core::Plan::Professional,
             },
             &NewUser {
                 email: Email::parse("admin@example.com").unwrap(),

@@ -41,6 +41,8 @@ pub struct CallRow {
     pub duration_ms: Option<i64>,
     /// Whether a recording is stored.
     pub has_recording: bool,
+    /// A metered call's place in its calendar month (UTC), 1-based.
+    pub month_ordinal: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +52,9 @@ pub struct NewCall {
     pub provider_call_id: String,
     pub from_number: Option<String>,
     pub to_number: Option<String>,
+    /// Counted against the firm's plan (a phone call; not the browser
+    /// test phone). The call gets its place in the month.
+    pub metered: bool,
 }
 
 /// What the media stream learned by the end of the call.
@@ -67,6 +72,8 @@ pub struct CallProgress {
 pub struct Usage {
     pub calls: u64,
     pub intakes: u64,
+    /// Calls counted against the plan (`NewCall::metered`).
+    pub metered_calls: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,7 +107,9 @@ pub struct VoiceSettingsRow {
 #[async_trait]
 pub trait CallStore: Send + Sync {
     /// `Conflict("call")` when the provider's call id is already known
-    /// (a webhook delivered twice).
+    /// (a webhook delivered twice). A metered call is counted in the same
+    /// transaction (`usage_meters`, atomically), and its count is its
+    /// `month_ordinal`.
     async fn create_call(&self, call: &NewCall) -> Result<CallRow>;
 
     async fn call(&self, id: Uuid) -> Result<Option<CallRow>>;

@@ -22,6 +22,7 @@ pub(crate) struct CallDbRow {
     ended_at: Option<DateTime<Utc>>,
     duration_ms: Option<i64>,
     has_recording: bool,
+    month_ordinal: Option<i64>,
 }
 
 impl TryFrom<CallDbRow> for CallRow {
@@ -46,6 +47,7 @@ impl TryFrom<CallDbRow> for CallRow {
             ended_at: r.ended_at,
             duration_ms: r.duration_ms,
             has_recording: r.has_recording,
+            month_ordinal: r.month_ordinal.map(|n| n.max(0) as u64),
         })
     }
 }
@@ -54,7 +56,7 @@ macro_rules! select_call {
     ($rest:literal) => {
         concat!(
             "SELECT c.id, c.provider, c.provider_call_id, c.from_number, c.to_number, c.status, c.outcome, ",
-            "c.recording_consent, c.intake_id, c.turns, c.started_at, c.ended_at, c.duration_ms, ",
+            "c.recording_consent, c.intake_id, c.turns, c.started_at, c.ended_at, c.duration_ms, c.month_ordinal, ",
             "EXISTS (SELECT 1 FROM recordings r WHERE r.tenant_id = c.tenant_id AND r.call_id = c.id) AS has_recording ",
             "FROM calls c ",
             $rest
@@ -129,6 +131,24 @@ macro_rules! impl_call_backend {
                     if done.rows_affected() == 0 {
                         return Err(StoreError::Conflict("call"));
                     }
+                    if c.metered {
+                        let month = now().format("%Y-%m").to_string();
+                        let (count,): (i64,) = sqlx::query_as(
+                            "INSERT INTO usage_meters (tenant_id, month, calls) VALUES ($1, $2, 1) \
+                             ON CONFLICT (tenant_id, month) DO UPDATE SET calls = usage_meters.calls + 1 \
+                             RETURNING calls",
+                        )
+                        .bind(self.tenant.as_uuid())
+                        .bind(month)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        sqlx::query("UPDATE calls SET month_ordinal = $3 WHERE tenant_id = $1 AND id = $2")
+                            .bind(self.tenant.as_uuid())
+                            .bind(c.id)
+                            .bind(count)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     let row = self.call_in(&mut tx, c.id).await?.ok_or(StoreError::NotFound)?;
                     tx.commit().await?;
                     Ok(row)
@@ -175,9 +195,11 @@ macro_rules! impl_call_backend {
 
                 async fn usage(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Usage> {
                     let mut tx = self.read_tx().await?;
-                    let (calls, intakes): (i64, i64) = sqlx::query_as(
+                    let (calls, intakes, metered): (i64, i64, i64) = sqlx::query_as(
                         "SELECT (SELECT COUNT(*) FROM calls WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3), \
-                                (SELECT COUNT(*) FROM intakes WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3)",
+                                (SELECT COUNT(*) FROM intakes WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3), \
+                                (SELECT COUNT(*) FROM calls WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 \
+                                   AND month_ordinal IS NOT NULL)",
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(from)
@@ -188,6 +210,7 @@ macro_rules! impl_call_backend {
                     Ok(Usage {
                         calls: calls.max(0) as u64,
                         intakes: intakes.max(0) as u64,
+                        metered_calls: metered.max(0) as u64,
                     })
                 }
 

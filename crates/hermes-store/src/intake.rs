@@ -106,6 +106,20 @@ pub trait IntakeStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<IntakeRow>;
 
+    /// Retention: deletes the caller's words from ended intakes begun
+    /// before `created_before` whose transcript is still there. `redact`
+    /// rewrites each document (the store does not know its shape); the row
+    /// is then marked `transcript_deleted_at` and never read for this
+    /// again. At most `limit` rows per call, in one transaction; audited
+    /// once with the count when any were done. Returns how many.
+    async fn expire_transcripts(
+        &self,
+        created_before: DateTime<Utc>,
+        redact: Redaction,
+        limit: u32,
+        audit: AuditEvent,
+    ) -> Result<u64>;
+
     // --- question sets -------------------------------------------------------
 
     /// The firm's edited question sets (areas without one use defaults).
@@ -122,6 +136,11 @@ pub trait IntakeStore: Send + Sync {
     /// Back to the defaults. `NotFound` if the area had no edited set.
     async fn delete_question_set(&self, practice_area: &str, audit: AuditEvent) -> Result<()>;
 }
+
+/// Rewrites an intake's document to forget the caller's words (see
+/// [`IntakeStore::expire_transcripts`]). A named type: `async_trait` would
+/// otherwise tie the reference's lifetime to the call's.
+pub type Redaction = fn(&mut serde_json::Value);
 
 /// A firm's edited question set, as stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -239,6 +239,52 @@ macro_rules! impl_intake_backend {
                     Ok(row)
                 }
 
+                async fn expire_transcripts(
+                    &self,
+                    created_before: chrono::DateTime<chrono::Utc>,
+                    redact: Redaction,
+                    limit: u32,
+                    audit: AuditEvent,
+                ) -> Result<u64> {
+                    let mut tx = self.write_tx().await?;
+                    // `conversation IS NULL`: the conversation has ended (a
+                    // live one is never touched, whatever its age).
+                    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+                        "SELECT id, document FROM intakes WHERE tenant_id = $1 AND created_at < $2 \
+                         AND conversation IS NULL AND transcript_deleted_at IS NULL ORDER BY created_at LIMIT $3",
+                    )
+                    .bind(self.tenant.as_uuid())
+                    .bind(created_before)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let at = now();
+                    for (id, document) in &rows {
+                        let mut doc: serde_json::Value =
+                            serde_json::from_str(document).map_err(|e| StoreError::Corrupt {
+                                table: "intakes",
+                                reason: e.to_string(),
+                            })?;
+                        redact(&mut doc);
+                        sqlx::query(
+                            "UPDATE intakes SET document = $3, transcript_deleted_at = $4 WHERE tenant_id = $1 AND id = $2",
+                        )
+                        .bind(self.tenant.as_uuid())
+                        .bind(*id)
+                        .bind(doc.to_string())
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let n = rows.len() as u64;
+                    if n > 0 {
+                        let details = serde_json::json!({ "intakes": n, "created_before": created_before });
+                        self.audit_in(&mut tx, audit.details(details)).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(n)
+                }
+
                 async fn question_sets(&self) -> Result<Vec<QuestionSetRow>> {
                     let mut tx = self.read_tx().await?;
                     let rows = self.question_set_rows(&mut tx).await?;

@@ -30,6 +30,8 @@
 //!   [`OutboxStore`] part of a tenant's store (enqueue, lease, retry).
 //! - [`call`]: calls, recordings and telephony settings, and the
 //!   [`CallStore`] part of a tenant's store.
+//! - [`maintenance`]: whole-database snapshots, checks and row counts for
+//!   backups and restores (`hermes backup`, `hermes restore`).
 //! - [`audit`]: the per-tenant hash chain (pure: hashing and verification).
 //! - `sql`: the SQL, written once and compiled for both backends.
 //! - [`sqlite`], [`postgres`]: pools, transactions and migrations per backend.
@@ -43,6 +45,7 @@ pub mod firm;
 mod firm_sql;
 pub mod intake;
 mod intake_sql;
+pub mod maintenance;
 pub mod model;
 pub mod outbox;
 mod outbox_sql;

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use hermes_core::{
-    ApiKeyId, DisplayName, Email, RefreshFamilyId, Role, TenantId, TenantName, TenantSlug,
+    ApiKeyId, DisplayName, Email, Plan, RefreshFamilyId, Role, TenantId, TenantName, TenantSlug,
     TimeZone, UserId,
 };
 
@@ -24,6 +24,7 @@ pub struct Tenant {
     pub slug: TenantSlug,
     pub name: TenantName,
     pub time_zone: TimeZone,
+    pub plan: Plan,
     pub created_at: DateTime<Utc>,
 }
 
@@ -32,6 +33,7 @@ pub struct NewTenant {
     pub slug: TenantSlug,
     pub name: TenantName,
     pub time_zone: TimeZone,
+    pub plan: Plan,
 }
 
 /// A change to a tenant's profile; `None` leaves a field as it is.
@@ -39,6 +41,8 @@ pub struct NewTenant {
 pub struct TenantPatch {
     pub name: Option<TenantName>,
     pub time_zone: Option<TimeZone>,
+    /// Changed by the operator (`hermes tenant plan`), never by the firm.
+    pub plan: Option<Plan>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use sqlx::{Postgres, Transaction};
 
 use crate::{Backend, ConnectOptions, PoolStats, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Clone)]
 pub struct PgStore {

@@ -36,6 +36,7 @@ pub(crate) struct TenantRow {
     slug: String,
     name: String,
     time_zone: String,
+    plan: String,
     created_at: DateTime<Utc>,
 }
 
@@ -48,6 +49,7 @@ impl TryFrom<TenantRow> for Tenant {
             slug: TenantSlug::parse(&r.slug).map_err(|e| corrupt("tenants", e))?,
             name: TenantName::parse(&r.name).map_err(|e| corrupt("tenants", e))?,
             time_zone: TimeZone::parse(&r.time_zone).map_err(|e| corrupt("tenants", e))?,
+            plan: r.plan.parse().map_err(|e| corrupt("tenants", e))?,
             created_at: r.created_at,
         })
     }
@@ -172,7 +174,7 @@ pub(crate) fn unique_violation(err: &sqlx::Error) -> bool {
 macro_rules! select {
     (tenant, $rest:literal) => {
         concat!(
-            "SELECT id, slug, name, time_zone, created_at FROM tenants ",
+            "SELECT id, slug, name, time_zone, plan, created_at FROM tenants ",
             $rest
         )
     };
@@ -450,12 +452,13 @@ macro_rules! impl_backend {
                     let created_at = now();
                     let mut tx = self.global_write_tx().await?;
                     let inserted = sqlx::query(
-                        "INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO tenants (id, slug, name, time_zone, plan, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(id.as_uuid())
                     .bind(new.slug.as_ref())
                     .bind(new.name.as_ref())
                     .bind(new.time_zone.name())
+                    .bind(new.plan.as_str())
                     .bind(created_at)
                     .execute(&mut *tx)
                     .await;
@@ -498,6 +501,7 @@ macro_rules! impl_backend {
                         slug: new.slug.clone(),
                         name: new.name.clone(),
                         time_zone: new.time_zone,
+                        plan: new.plan,
                         created_at,
                     };
                     Ok((tenant, user))
@@ -552,12 +556,13 @@ macro_rules! impl_backend {
                 async fn update_tenant(&self, patch: &TenantPatch, audit: AuditEvent) -> Result<Tenant> {
                     let mut tx = self.write_tx().await?;
                     sqlx::query(
-                        "UPDATE tenants SET name = COALESCE($2, name), time_zone = COALESCE($3, time_zone) \
-                         WHERE id = $1",
+                        "UPDATE tenants SET name = COALESCE($2, name), time_zone = COALESCE($3, time_zone), \
+                         plan = COALESCE($4, plan) WHERE id = $1",
                     )
                     .bind(self.tenant.as_uuid())
                     .bind(patch.name.as_ref().map(|n| n.as_ref().to_owned()))
                     .bind(patch.time_zone.map(|z| z.name()))
+                    .bind(patch.plan.map(|p| p.as_str()))
                     .execute(&mut *tx)
                     .await?;
                     self.audit_in(&mut tx, audit.target("tenant", self.tenant)).await?;

@@ -19,7 +19,7 @@ use sqlx::{Sqlite, Transaction};
 
 use crate::{Backend, ConnectOptions, PoolStats, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Clone)]
 pub struct SqliteStore {

@@ -28,6 +28,7 @@ fn new_tenant(slug: &str) -> NewTenant {
         slug: TenantSlug::parse(slug).unwrap(),
         name: TenantName::parse(&format!("{slug} LLP")).unwrap(),
         time_zone: TimeZone::parse("America/Chicago").unwrap(),
+        plan: hermes_core::Plan::Professional,
     }
 }
 
@@ -2001,7 +2002,137 @@ async fn clio_sync_steps_mirror_and_sourced_parties(ctx: Ctx) {
     ));
 }
 
+/// The test's stand-in for the API's redaction: the store is handed the
+/// function and does not know the document's shape.
+fn blank_lines(doc: &mut serde_json::Value) {
+    for line in doc["transcript"].as_array_mut().into_iter().flatten() {
+        line["text"] = serde_json::json!("");
+    }
+}
+
+async fn transcripts_expire_after_retention(ctx: Ctx) {
+    let (t, _) = tenant(&ctx, "alpha").await;
+    let (other, _) = tenant(&ctx, "bravo").await;
+    let intake = |live: bool| IntakeUpdate {
+        status: if live { "in_progress" } else { "completed" }.into(),
+        urgency: "routine".into(),
+        practice_area: Some("family".into()),
+        caller_name: Some("Maria Lopez".into()),
+        document: serde_json::json!({
+            "transcript": [
+                {"at": "2025-01-01T00:00:00Z", "speaker": "agent", "text": "Who am I speaking with?"},
+                {"at": "2025-01-01T00:00:05Z", "speaker": "caller", "text": "Maria Lopez, about my divorce"},
+            ],
+            "fields": {"name": {"value": "Maria Lopez", "confidence": 1.0, "source_turn": 1, "flagged": false}},
+            "summary": "Maria Lopez called about a family matter.",
+        }),
+        conversation: live.then(|| serde_json::json!({ "stage": "name" })),
+        jobs: Vec::new(),
+    };
+    let s = ctx.store.scoped(t.id);
+    let ended = uuid::Uuid::now_v7();
+    let live = uuid::Uuid::now_v7();
+    s.create_intake(ended, "voice", None, &intake(false), ev("intake.start"))
+        .await
+        .unwrap();
+    s.create_intake(live, "text", None, &intake(true), ev("intake.start"))
+        .await
+        .unwrap();
+    let theirs = uuid::Uuid::now_v7();
+    ctx.store
+        .scoped(other.id)
+        .create_intake(theirs, "text", None, &intake(false), ev("intake.start"))
+        .await
+        .unwrap();
+
+    // Nothing is older than a cutoff in the past.
+    let past = now() - Duration::days(1);
+    let n = s
+        .expire_transcripts(past, blank_lines, 100, ev("transcript.expire"))
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+
+    // With the cutoff ahead, the ended intake loses its words, the live
+    // one and the other firm's keep theirs.
+    let ahead = now() + Duration::days(1);
+    let n = s
+        .expire_transcripts(ahead, blank_lines, 100, ev("transcript.expire"))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let row = s.intake(ended).await.unwrap().unwrap();
+    let lines = row.document["transcript"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "who spoke and when stay");
+    assert!(lines.iter().all(|l| l["text"] == ""), "{lines:?}");
+    assert_eq!(lines[1]["speaker"], "caller");
+    assert_eq!(row.document["fields"]["name"]["value"], "Maria Lopez");
+    assert_eq!(
+        row.document["summary"],
+        "Maria Lopez called about a family matter."
+    );
+    assert_eq!(row.caller_name.as_deref(), Some("Maria Lopez"));
+    let row = s.intake(live).await.unwrap().unwrap();
+    assert_eq!(
+        row.document["transcript"][1]["text"],
+        "Maria Lopez, about my divorce"
+    );
+    let row = ctx
+        .store
+        .scoped(other.id)
+        .intake(theirs)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.document["transcript"][1]["text"],
+        "Maria Lopez, about my divorce"
+    );
+
+    // Each intake is done once; audited once per batch, and the chain holds.
+    let n = s
+        .expire_transcripts(ahead, blank_lines, 100, ev("transcript.expire"))
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let entries = s
+        .list_audit(&AuditFilter {
+            action: Some("transcript.expire".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].details["intakes"], 1);
+    assert!(s.verify_audit_chain().await.unwrap().is_intact());
+
+    // A backlog goes in batches of `limit`.
+    for _ in 0..3 {
+        s.create_intake(
+            uuid::Uuid::now_v7(),
+            "text",
+            None,
+            &intake(false),
+            ev("intake.start"),
+        )
+        .await
+        .unwrap();
+    }
+    let ahead = now() + Duration::days(1);
+    let first = s
+        .expire_transcripts(ahead, blank_lines, 2, ev("transcript.expire"))
+        .await
+        .unwrap();
+    let second = s
+        .expire_transcripts(ahead, blank_lines, 2, ev("transcript.expire"))
+        .await
+        .unwrap();
+    assert_eq!((first, second), (2, 1));
+}
+
 hermes_testkit::conformance!(
+    transcripts_expire_after_retention,
     clio_sync_steps_mirror_and_sourced_parties,
     clio_connections_and_single_use_oauth_states,
     concurrent_turns_on_one_conversation_never_lose_a_turn,

@@ -32,6 +32,7 @@ async fn tenant(ctx: &Ctx, slug: &str) -> Box<dyn TenantStore> {
                 slug: TenantSlug::parse(slug).unwrap(),
                 name: TenantName::parse(&format!("{slug} LLP")).unwrap(),
                 time_zone: TimeZone::parse("America/Chicago").unwrap(),
+                plan: hermes_core::Plan::Professional,
             },
             &NewUser {
                 email: Email::parse("admin@example.com").unwrap(),

@@ -52,6 +52,28 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
     },
+    /// Back up the database and the keys (signing and data-at-rest) into
+    /// one file; safe while the server runs. The file is as secret as the
+    /// data directory.
+    Backup {
+        /// A file to create, or a directory to write
+        /// `hermes-<time>.tar` into; default: `backup.dir`.
+        #[arg(long, value_name = "FILE_OR_DIR")]
+        output: Option<PathBuf>,
+    },
+    /// Replace the database with a backup and add its keys to the key
+    /// files. Stop every server first; the backup is checked completely
+    /// before anything is changed.
+    Restore {
+        /// The backup (`hermes backup`'s file).
+        file: PathBuf,
+        /// Restore even though the database looks in use.
+        #[arg(long)]
+        force: bool,
+        /// Only check the backup; change nothing.
+        #[arg(long, conflicts_with = "force")]
+        check: bool,
+    },
     /// Call a running HERMES as Twilio (or Telnyx) would, with a
     /// synthetic caller (espeak-ng) reading a script; prints the report as
     /// JSON.
@@ -83,6 +105,15 @@ pub enum TenantCommand {
     Create(TenantCreate),
     /// List firms.
     List,
+    /// Change a firm's plan (free: 100 answered calls a month;
+    /// professional: unlimited; enterprise: unlimited, several offices).
+    Plan {
+        /// The firm's slug.
+        #[arg(long)]
+        tenant: String,
+        /// free, professional or enterprise.
+        plan: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +131,9 @@ pub struct TenantCreate {
     pub admin_email: String,
     #[arg(long, default_value = "Administrator")]
     pub admin_name: String,
+    /// free (100 answered calls a month), professional or enterprise.
+    #[arg(long, default_value = "free")]
+    pub plan: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,10 +201,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Tenant(TenantCommand::List) => {
             let store = open_store(&settings).await?;
             for t in store.list_tenants().await? {
-                println!("{}\t{}\t{}\t{}", t.slug, t.id, t.time_zone, t.name.as_ref());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.slug,
+                    t.id,
+                    t.time_zone,
+                    t.plan,
+                    t.name.as_ref()
+                );
             }
             store.close().await;
             Ok(0)
+        }
+        Command::Tenant(TenantCommand::Plan { tenant, plan }) => {
+            tenant_plan(settings, &tenant, &plan).await
         }
         Command::User(UserCommand::Create(args)) => user_create(settings, args).await,
         Command::Audit(AuditCommand::Verify { tenant }) => audit_verify(settings, &tenant).await,
@@ -185,6 +229,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             from,
         } => {
             crate::simulate::cli(settings, &tenant, &script, url, from, telnyx_key.as_deref()).await
+        }
+        Command::Backup { output } => {
+            let w = crate::backup::create(&settings, output.as_deref()).await?;
+            let rows: i64 = w.manifest.tables.values().sum();
+            println!("backup written to {} ({} bytes)", w.path.display(), w.bytes);
+            println!(
+                "  {} database, schema {}, {} tables, {rows} rows",
+                w.manifest.backend,
+                w.manifest.schema_version,
+                w.manifest.tables.len()
+            );
+            println!(
+                "  with the signing keys and the data-at-rest keys: keep it as secret as the data directory"
+            );
+            Ok(0)
+        }
+        Command::Restore { file, force, check } => {
+            if check {
+                let m = crate::backup::verify(&file).await?;
+                println!(
+                    "{} is a sound backup of a {} database taken {} (schema {}, {} rows)",
+                    file.display(),
+                    m.backend,
+                    m.created_at,
+                    m.schema_version,
+                    m.tables.values().sum::<i64>()
+                );
+                return Ok(0);
+            }
+            let r = crate::backup::restore(&settings, &file, force).await?;
+            println!(
+                "restored the backup taken {} ({} rows{})",
+                r.manifest.created_at,
+                r.manifest.tables.values().sum::<i64>(),
+                if r.counts_checked {
+                    ", every table's count checked"
+                } else {
+                    "; counts not checked: set backup.database_url"
+                }
+            );
+            if r.keys_added > 0 {
+                println!(
+                    "  added {} keys from the backup to the key files",
+                    r.keys_added
+                );
+            }
+            println!("  start the servers again (they migrate the schema if it is older)");
+            Ok(0)
         }
         Command::Keys(KeysCommand::Rotate) => {
             let dir = settings.keys_dir();
@@ -215,7 +307,21 @@ async fn serve(settings: Settings) -> anyhow::Result<i32> {
     println!("  Test phone (talk to the agent from this browser): {url}/phone");
     println!();
     tracing::info!(%url, "listening");
-    app.run_until_stopped(shutdown_signal()).await?;
+    // The first SIGTERM (or Ctrl-C) drains: calls in progress finish, up
+    // to `server.drain_secs`. A second one means "now": the process exits
+    // at once, like SIGKILL (an operator's choice; calls are cut).
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = first_tx.send(());
+        shutdown_signal().await;
+        tracing::warn!("a second stop signal: exiting without waiting for calls");
+        std::process::exit(1);
+    });
+    app.run_until_stopped(async move {
+        let _ = first_rx.await;
+    })
+    .await?;
     Ok(0)
 }
 
@@ -246,6 +352,7 @@ async fn tenant_create(settings: Settings, args: TenantCreate) -> anyhow::Result
         slug: TenantSlug::parse(&args.slug).context("--slug")?,
         name: TenantName::parse(&args.name).context("--name")?,
         time_zone: TimeZone::parse(&args.time_zone).context("--time-zone")?,
+        plan: args.plan.parse().context("--plan")?,
     };
     let email = Email::parse(&args.admin_email).context("--admin-email")?;
     let name = DisplayName::parse(&args.admin_name).context("--admin-name")?;
@@ -261,7 +368,7 @@ async fn tenant_create(settings: Settings, args: TenantCreate) -> anyhow::Result
     store.close().await;
     match result {
         Ok((t, _)) => {
-            println!("created firm {} ({})", t.slug, t.id);
+            println!("created firm {} ({}) on the {} plan", t.slug, t.id, t.plan);
             println!("admin: {email}");
             if generated {
                 println!("password: {}", password.expose());
@@ -274,6 +381,37 @@ async fn tenant_create(settings: Settings, args: TenantCreate) -> anyhow::Result
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Moves a firm to another plan; audited in the firm's log. Takes effect
+/// with the next call (the month's count is kept).
+async fn tenant_plan(settings: Settings, slug: &str, plan: &str) -> anyhow::Result<i32> {
+    let slug = TenantSlug::parse(slug).context("--tenant")?;
+    let plan: hermes_core::Plan = plan.parse().context("plan")?;
+    let store = open_store(&settings).await?;
+    let Some(tenant) = store.tenant_by_slug(&slug).await? else {
+        store.close().await;
+        bail!("no firm with slug {:?}", slug.as_ref());
+    };
+    let result = store
+        .scoped(tenant.id)
+        .update_tenant(
+            &hermes_store::TenantPatch {
+                plan: Some(plan),
+                ..Default::default()
+            },
+            AuditEvent::new(Actor::System, "tenant.plan").details(serde_json::json!({
+                "from": tenant.plan.as_str(), "to": plan.as_str(),
+            })),
+        )
+        .await;
+    store.close().await;
+    let t = result?;
+    println!(
+        "firm {} is on the {} plan (was {})",
+        t.slug, t.plan, tenant.plan
+    );
+    Ok(0)
 }
 
 async fn user_create(settings: Settings, args: UserCreate) -> anyhow::Result<i32> {

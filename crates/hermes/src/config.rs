@@ -73,6 +73,7 @@ pub struct Settings {
     pub notify: NotifySettings,
     pub voice: VoiceSettings,
     pub clio: ClioSettings,
+    pub backup: BackupSettings,
 }
 
 impl Default for Settings {
@@ -90,6 +91,7 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             voice: VoiceSettings::default(),
             clio: ClioSettings::default(),
+            backup: BackupSettings::default(),
         }
     }
 }
@@ -160,6 +162,44 @@ impl ClioSettings {
     }
 }
 
+/// `[backup]`: `hermes backup`, `hermes restore`, and the backups the
+/// server takes on its own (see `backup.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSettings {
+    /// Where backups go: `hermes backup` without `--output`, and the
+    /// scheduled ones. Default `<data_dir>/backups` on SQLite; on
+    /// PostgreSQL there is no default (scheduled backups are off until it
+    /// is set).
+    pub dir: Option<PathBuf>,
+    /// Minutes between scheduled backups (default 120); 0 turns them off.
+    pub every_minutes: u64,
+    /// Scheduled backups kept in `dir`, the newest (older ones are
+    /// deleted after each new one).
+    pub keep: usize,
+    /// PostgreSQL: the connection `pg_dump` uses. It must see every
+    /// firm's rows, so a superuser or a `BYPASSRLS` role, unlike
+    /// `database.url`'s. Default: `database.url`.
+    pub database_url: Option<String>,
+    /// The PostgreSQL client programs (at least the server's major
+    /// version).
+    pub pg_dump: PathBuf,
+    pub pg_restore: PathBuf,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            every_minutes: 120,
+            keep: 24,
+            database_url: None,
+            pg_dump: PathBuf::from("pg_dump"),
+            pg_restore: PathBuf::from("pg_restore"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
@@ -179,6 +219,9 @@ pub struct ServerSettings {
     pub force_hsts: bool,
     /// How long a stopping server waits for requests in flight.
     pub shutdown_grace_secs: u64,
+    /// How long a stopping server waits for its calls in progress to end
+    /// (after the requests in flight); long enough for a phone call.
+    pub drain_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -192,6 +235,7 @@ impl Default for ServerSettings {
             request_timeout_secs: 30,
             force_hsts: false,
             shutdown_grace_secs: 30,
+            drain_secs: 3600,
         }
     }
 }
@@ -732,6 +776,25 @@ impl Settings {
             }
         }
         self.voice.cloud().validate()?;
+        if self.backup.keep == 0 {
+            return err("backup.keep", "must be at least 1");
+        }
+        if let Some(url) = &self.backup.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return err(
+                "backup.database_url",
+                "must start with postgres:// or postgresql:// (it is for PostgreSQL only)",
+            );
+        }
+        if self
+            .backup
+            .dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return err("backup.dir", "must not be empty");
+        }
         let positive: [(&str, u64); 18] = [
             ("voice.stt_fallback_ms", self.voice.stt_fallback_ms),
             ("voice.tts_fallback_ms", self.voice.tts_fallback_ms),
@@ -835,6 +898,15 @@ impl Settings {
             .secrets_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("secret.keys"))
+    }
+
+    /// Where backups go (`backup.dir`; `<data_dir>/backups` on SQLite).
+    pub fn backup_dir(&self) -> Option<PathBuf> {
+        self.backup.dir.clone().or_else(|| {
+            self.database_url()
+                .starts_with("sqlite:")
+                .then(|| self.data_dir.join("backups"))
+        })
     }
 
     pub fn keys_dir(&self) -> PathBuf {
@@ -1136,6 +1208,19 @@ mod tests {
             e.to_string().contains("voice.elevenlabs.sample_rate"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn backups_default_beside_sqlite_and_are_checked() {
+        let s = load_with(None, &[]).unwrap();
+        assert_eq!(s.backup_dir(), Some(PathBuf::from("data/backups")));
+        assert_eq!(s.backup.every_minutes, 120);
+        let s = load_with(None, &[("HERMES_DATABASE__URL", "postgres://h@db/hermes")]).unwrap();
+        assert_eq!(s.backup_dir(), None, "PostgreSQL: only when set");
+        let e = load_with(None, &[("HERMES_BACKUP__KEEP", "0")]).unwrap_err();
+        assert!(e.to_string().contains("backup.keep"), "{e}");
+        let e = load_with(Some("[backup]\ndatabase_url = \"sqlite://x.db\"\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("backup.database_url"), "{e}");
     }
 
     #[test]

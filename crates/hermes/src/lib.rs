@@ -4,9 +4,11 @@
 //!
 //! - [`config`]: settings from a file and `HERMES_*` variables, validated.
 //! - [`startup`]: settings → database, keys, shared state → a server.
+//! - [`backup`]: `hermes backup` / `restore` and the scheduled backups.
 //! - [`cli`]: `hermes serve | migrate | tenant | user | audit | keys`.
 //! - [`telemetry`]: log output.
 
+pub mod backup;
 pub mod chat;
 pub mod cli;
 pub mod config;

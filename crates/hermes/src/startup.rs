@@ -4,7 +4,8 @@
 //! creates the signing keys, connects the shared state, seeds the demo firm
 //! when asked, and binds the port (0 in tests, which then read
 //! [`Application::port`]). [`Application::run_until_stopped`] serves until
-//! the shutdown future resolves, then lets requests in flight finish.
+//! the shutdown future resolves, then lets requests in flight and calls in
+//! progress finish (draining) before it returns.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -214,7 +215,8 @@ impl Application {
                 }
             }
         }));
-        // Recordings past the firm's retention period are deleted.
+        // Recordings past the firm's retention period are deleted, and so
+        // are the words of transcripts (the intake's fields stay).
         let retention = state.clone();
         let every = Duration::from_secs(settings.voice.retention_sweep_minutes.max(1) * 60);
         background.push(tokio::spawn(async move {
@@ -225,8 +227,16 @@ impl Application {
                 if deleted > 0 {
                     tracing::info!(deleted, "expired recordings deleted");
                 }
+                let forgotten = hermes_api::voice::record::sweep_transcripts(&retention).await;
+                if forgotten > 0 {
+                    tracing::info!(intakes = forgotten, "expired transcripts deleted");
+                }
             }
         }));
+        // Scheduled backups (`[backup]`; one node per period).
+        if let Some(task) = crate::backup::spawn_scheduler(&settings, state.shared.clone()) {
+            background.push(task);
+        }
         let reload_every = Duration::from_secs(settings.auth.key_reload_secs);
         background.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(reload_every);
@@ -308,14 +318,22 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then waits (up to
-    /// `server.shutdown_grace_secs`) for requests in flight.
+    /// Serves until `shutdown` resolves, then drains (see
+    /// [`hermes_api::drain`]): stops accepting connections, so a proxy
+    /// sends new work to other nodes; marks the node draining (`/readyz`
+    /// answers 503, live-update streams end); waits up to
+    /// `server.shutdown_grace_secs` for requests in flight and then up to
+    /// `server.drain_secs` for the calls in progress, which run on
+    /// upgraded connections the HTTP server no longer tracks; and only
+    /// then stops the background tasks and the outbox worker (a call's
+    /// escalation is still delivered) and closes the database.
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = hermes_api::router(self.state.clone());
         let grace = Duration::from_secs(self.settings.server.shutdown_grace_secs);
+        let drain = self.state.drain.clone();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -323,7 +341,11 @@ impl Application {
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
-            tracing::info!("shutting down: finishing requests in flight");
+            drain.begin();
+            tracing::info!(
+                calls = drain.calls(),
+                "shutting down: accepting no new connections; finishing requests and calls in progress"
+            );
             let _ = stopping_tx.send(());
         });
         let result = tokio::select! {
@@ -336,6 +358,19 @@ impl Application {
                 Ok(())
             }
         };
+        self.state.drain.begin();
+        let calls = self.state.drain.calls();
+        if calls > 0 {
+            let limit = Duration::from_secs(self.settings.server.drain_secs);
+            tracing::info!(calls, "waiting for the calls in progress to end");
+            match tokio::time::timeout(limit, self.state.drain.idle()).await {
+                Ok(()) => tracing::info!("the last call has ended"),
+                Err(_) => tracing::warn!(
+                    calls = self.state.drain.calls(),
+                    "calls still in progress after server.drain_secs; stopping anyway"
+                ),
+            }
+        }
         for task in &self.background {
             task.abort();
         }
@@ -384,6 +419,7 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<Option<DemoCredentials>> 
                 slug: TenantSlug::parse("demo")?,
                 name: TenantName::parse("Demo Law Group")?,
                 time_zone: TimeZone::parse("America/Chicago")?,
+                plan: hermes_core::Plan::Professional,
             },
             &NewUser {
                 email: Email::parse(email)?,

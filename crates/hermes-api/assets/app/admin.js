@@ -425,18 +425,19 @@ export async function usage(view, ctx) {
     } else {
       const id = uid('calls');
       const max = Math.max(included, 1);
-      const pct = Math.round((u.calls / max) * 100);
-      const over = u.calls - included;
+      const used = u.metered_calls ?? u.calls;
+      const pct = Math.round((used / max) * 100);
+      const over = u.calls_over_allowance ?? Math.max(used - included, 0);
       calls = [
         h(
           'div',
           { class: 'field' },
-          h('label', { for: id }, `Calls: ${count.format(u.calls)} of ${count.format(included)} included`),
-          h('progress', { id, max, value: Math.min(u.calls, max) }, `${pct}%`),
+          h('label', { for: id }, `Phone calls: ${count.format(used)} of ${count.format(included)} included`),
+          h('progress', { id, max, value: Math.min(used, max) }, `${pct}%`),
         ),
         over > 0
-          ? h('p', { class: 'error' }, `${count.format(over)} calls over the plan’s allowance.`)
-          : h('p', { class: 'hint' }, `${count.format(included - u.calls)} left this month (${pct}% used).`),
+          ? h('p', { class: 'error' }, `${count.format(over)} calls over the plan’s allowance were answered by taking a message; call those callers back (their intakes say “message only”).`)
+          : h('p', { class: 'hint' }, `${count.format(included - used)} left this month (${pct}% used). Test-phone calls are not counted.`),
       ];
     }
     fill(

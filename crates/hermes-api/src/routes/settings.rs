@@ -68,6 +68,7 @@ pub async fn update_firm(
     let patch = TenantPatch {
         name: req.name.as_deref().map(TenantName::parse).transpose()?,
         time_zone: req.time_zone.as_deref().map(TimeZone::parse).transpose()?,
+        plan: None,
     };
     if patch.name.is_none() && patch.time_zone.is_none() {
         return Err(ApiError::BadRequest(

@@ -19,7 +19,8 @@ pub struct Health {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready` or `unavailable`.
+    /// `ready`, `unavailable`, or `draining` when the node is stopping
+    /// (it finishes its calls and takes no new work).
     pub status: &'static str,
     /// `ok` or `unavailable`, per dependency.
     pub database: &'static str,
@@ -33,7 +34,8 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The node can serve: the database answers and, when configured, Redis.
+/// The node can serve: the database answers and, when configured, Redis,
+/// and it is not stopping.
 #[utoipa::path(
     get, path = "/readyz", tag = "system",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness))
@@ -52,9 +54,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if !shared_ok {
         tracing::warn!("readiness: shared state unavailable");
     }
-    let ready = db_ok && shared_ok;
+    let draining = state.drain.is_draining();
+    let ready = db_ok && shared_ok && !draining;
     let body = Readiness {
-        status: if ready { "ready" } else { "unavailable" },
+        status: if draining {
+            "draining"
+        } else if ready {
+            "ready"
+        } else {
+            "unavailable"
+        },
         database: if db_ok { "ok" } else { "unavailable" },
         shared_state: match (state.shared.kind(), shared_ok) {
             ("memory", _) => "in-process",

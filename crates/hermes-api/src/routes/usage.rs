@@ -1,8 +1,9 @@
 //! `GET /api/v1/usage`: what the firm used this month (calls answered,
 //! intakes taken), for the dashboard's Usage page and for billing.
 //!
-//! Months are calendar months in UTC. No plan limits exist yet, so `plan`
-//! is absent; metering against a plan's allowance builds on this.
+//! Months are calendar months in UTC. Phone calls are metered against the
+//! firm's plan (`crate::quota`); the browser test phone is counted in
+//! `calls` but not metered.
 
 use axum::extract::State;
 use chrono::{Datelike, TimeZone, Utc};
@@ -23,12 +24,19 @@ pub struct UsageOut {
     pub calls: u64,
     /// Intakes begun this month (calls and text conversations).
     pub intakes: u64,
-    /// The firm's plan, when one applies.
-    pub plan: Option<PlanOut>,
+    /// Phone calls counted against the plan this month.
+    pub metered_calls: u64,
+    /// Metered calls past the plan's allowance, answered by taking a
+    /// message.
+    pub calls_over_allowance: u64,
+    /// The firm's plan.
+    pub plan: PlanOut,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanOut {
+    /// `free`, `professional` or `enterprise`.
+    #[schema(example = "free")]
     pub name: String,
     /// Answered calls included each month; absent when unlimited.
     pub calls_included: Option<u64>,
@@ -60,10 +68,17 @@ pub async fn usage(
         first(now.year(), now.month() + 1)
     };
     let used = state.store.scoped(auth.tenant).usage(start, next).await?;
+    let plan = state.tenant(auth.tenant).await?.plan;
+    let included = plan.calls_included();
     Ok(Json(UsageOut {
         month: start.format("%Y-%m").to_string(),
         calls: used.calls,
         intakes: used.intakes,
-        plan: None,
+        metered_calls: used.metered_calls,
+        calls_over_allowance: included.map_or(0, |n| used.metered_calls.saturating_sub(n)),
+        plan: PlanOut {
+            name: plan.as_str().to_owned(),
+            calls_included: included,
+        },
     }))
 }

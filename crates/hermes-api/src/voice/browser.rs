@@ -47,8 +47,14 @@ enum ClientMsg {
 }
 
 pub async fn stream(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    // In progress (a stopping node waits for it) until the record is
+    // written; see `crate::drain`.
+    let in_progress = state.drain.call();
     ws.max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| call(state, socket))
+        .on_upgrade(move |socket| async move {
+            call(state, socket).await;
+            drop(in_progress);
+        })
 }
 
 async fn send_json(socket: &mut WebSocket, v: serde_json::Value) -> bool {
@@ -91,6 +97,7 @@ async fn call(state: AppState, mut socket: WebSocket) {
             provider_call_id: call_id.to_string(),
             from_number: None,
             to_number: None,
+            metered: false,
         })
         .await
     {
@@ -127,6 +134,8 @@ async fn call(state: AppState, mut socket: WebSocket) {
         call_id,
         rate: 16_000,
         from: None,
+        // The test phone is not metered: it is the firm trying its agent.
+        message_only: false,
     };
     let mut pipeline = session::start(state.clone(), spec, call_engines);
     let in_tx = pipeline.inbound.clone();

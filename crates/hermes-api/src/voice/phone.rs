@@ -201,10 +201,14 @@ async fn incoming<W: Wire>(
             provider_call_id: call_sid.clone(),
             from_number: hook.form.get("From").cloned(),
             to_number: hook.form.get("To").cloned(),
+            metered: true,
         })
         .await
     {
-        Ok(c) => c,
+        Ok(c) => {
+            over_allowance(&state, hook.tenant.id, &c).await;
+            c
+        }
         Err(hermes_store::StoreError::Conflict(_)) => {
             match store.call_by_provider_id(provider, &call_sid).await {
                 Ok(Some(c)) => c,
@@ -237,6 +241,23 @@ async fn incoming<W: Wire>(
         &url,
         &[("token", token.as_str()), ("call", &call.id.to_string())],
     ))
+}
+
+/// A new call past the plan's monthly allowance: counted, and the admins
+/// told (once a month, in the background: the provider is waiting for
+/// the answer).
+async fn over_allowance(state: &AppState, tenant: TenantId, call: &hermes_store::CallRow) {
+    let Ok(t) = state.tenant(tenant).await else {
+        return;
+    };
+    if crate::quota::message_only(t.plan, call.month_ordinal) {
+        metrics::counter!("hermes_calls_over_allowance_total").increment(1);
+        let state = state.clone();
+        let plan = t.plan;
+        tokio::spawn(async move {
+            crate::quota::tell_admins(&state, tenant, plan, &crate::quota::this_month()).await;
+        });
+    }
 }
 
 /// What a caller hears when even the call record could not be written:
@@ -363,11 +384,17 @@ async fn stream<W: Wire>(
     let Some(tenant) = super::tenant_by_slug(&state, &slug).await else {
         return (StatusCode::NOT_FOUND, "no such firm").into_response();
     };
+    // The call counts as in progress (a stopping node waits for it) from
+    // here to its record's last write; a failed upgrade drops it at once.
+    let in_progress = state.drain.call();
     // Over the parsers' own limit but under the socket's, so an oversized
     // message is counted and survived, not a reason to drop the call.
     ws.max_message_size(MAX_FRAME_BYTES)
         .read_buffer_size(hermes_voice::twilio::READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| media(state, tenant.id, socket, wire))
+        .on_upgrade(move |socket| async move {
+            media(state, tenant.id, socket, wire).await;
+            drop(in_progress);
+        })
 }
 
 async fn media<W: Wire>(state: AppState, tenant: TenantId, mut socket: WebSocket, mut wire: W) {
@@ -406,11 +433,17 @@ async fn media<W: Wire>(state: AppState, tenant: TenantId, mut socket: WebSocket
     let firm = super::firm_voice(&state, tenant).await;
     let call_engines = state.voice.for_call(&engines, &firm.speech);
     let tts = call_engines.tts.clone();
+    // Past the plan's allowance the call is still answered, as a message.
+    let plan = state
+        .tenant(tenant)
+        .await
+        .map_or(hermes_core::Plan::Professional, |t| t.plan);
     let spec = CallSpec {
         tenant,
         call_id,
         rate: 8_000,
         from: call.from_number.clone(),
+        message_only: crate::quota::message_only(plan, call.month_ordinal),
     };
     let mut pipeline = session::start(state.clone(), spec, call_engines);
     let in_tx = pipeline.inbound.clone();

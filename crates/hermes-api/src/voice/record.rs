@@ -1,7 +1,8 @@
 //! After a call: its record (outcome, intake, per-turn timings), its
 //! recording (only with the caller's consent, sealed, kept for the firm's
-//! retention period), and where a warm transfer goes (each provider
-//! places it its own way).
+//! retention period), the retention sweeps (recordings, and the words of
+//! transcripts), and where a warm transfer goes (each provider places it
+//! its own way).
 
 use chrono::Utc;
 use hermes_core::TenantId;
@@ -141,6 +142,69 @@ pub async fn sweep_recordings(state: &AppState) -> u64 {
         }
     }
     n
+}
+
+/// How many intakes one transaction of the transcript sweep rewrites: a
+/// firm's backlog (the first sweep after retention was shortened) goes in
+/// several short transactions, not one that holds SQLite's writer.
+const TRANSCRIPT_BATCH: u32 = 200;
+
+/// Deletes the words of every firm's transcripts older than the firm's
+/// retention period (`retention_days` of its telephony settings, the same
+/// period as its recordings), from text and voice intakes alike; the
+/// binary runs it with the recordings sweep. What the agent extracted
+/// (fields, parties, urgency, the summary, the booking) stays: that is the
+/// firm's record of the enquiry; the raw words go. Returns how many
+/// intakes lost their transcript.
+pub async fn sweep_transcripts(state: &AppState) -> u64 {
+    let Ok(tenants) = state.store.list_tenants().await else {
+        return 0;
+    };
+    let mut n = 0;
+    for t in tenants {
+        let days = super::firm_voice(state, t.id).await.retention_days;
+        let before = Utc::now() - chrono::Duration::days(i64::from(days));
+        let store = state.store.scoped(t.id);
+        loop {
+            match store
+                .expire_transcripts(
+                    before,
+                    forget_words,
+                    TRANSCRIPT_BATCH,
+                    AuditEvent::new(Actor::System, "transcript.expire"),
+                )
+                .await
+            {
+                Ok(k) => {
+                    n += k;
+                    if k < u64::from(TRANSCRIPT_BATCH) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %t.id, error = %e, "could not delete expired transcripts");
+                    break;
+                }
+            }
+        }
+    }
+    n
+}
+
+/// Empties the text of every line of an intake record's transcript,
+/// keeping who spoke and when: the fields' `source_turn` and the traces'
+/// `turn` still point at a line, which now says nothing.
+pub fn forget_words(document: &mut serde_json::Value) {
+    if let Some(lines) = document
+        .get_mut("transcript")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for line in lines {
+            if let Some(text) = line.get_mut("text") {
+                *text = serde_json::Value::String(String::new());
+            }
+        }
+    }
 }
 
 /// What the person taking a transfer hears first: who is calling and

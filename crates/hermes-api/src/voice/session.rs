@@ -165,6 +165,8 @@ pub struct CallSpec {
     pub rate: u32,
     /// The caller's number as the network gave it.
     pub from: Option<String>,
+    /// Past the plan's monthly allowance: take a message, not the intake.
+    pub message_only: bool,
 }
 
 /// How the call went, for its record.
@@ -339,7 +341,8 @@ impl Thinker {
         out: mpsc::Sender<ThinkOut>,
         generation: Arc<AtomicU64>,
     ) -> crate::ApiResult<Self> {
-        let firm = firm_for(&state, spec.tenant, chrono::Utc::now()).await?;
+        let mut firm = firm_for(&state, spec.tenant, chrono::Utc::now()).await?;
+        firm.message_only = spec.message_only;
         let intake_id = Uuid::now_v7();
         let engine = Engine::new(firm).with_seed(crate::agent::seed_of(intake_id));
         state

@@ -25,8 +25,14 @@
 //! On stdout: `window-start` and `window-end` when the window opens and
 //! closes (the orchestrator reads `/proc` and `/metrics` then), and finally
 //! `result {json}`.
+//!
+//! With `--soak-secs` (the soak test) the fleet instead keeps `--calls`
+//! calls going for that long: each slot starts its next call as soon as
+//! the last one ends, calls take turns over the `--url`s (the nodes), the
+//! window is the whole run, and a `progress {json}` line comes every
+//! minute. Every call that fails is counted by what failed.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,12 +43,13 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::line::{BARGE_STEP, DECLINE, LINES, Phrasebook, SCRIPT};
-use super::stats::{quantile, summary};
+use super::stats::{percentiles, quantile, summary};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct FleetArgs {
-    #[arg(long)]
-    pub url: String,
+    /// The server; several (comma-separated): calls take turns over them.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub url: Vec<String>,
     #[arg(long, default_value = "demo")]
     pub tenant: String,
     #[arg(long)]
@@ -68,6 +75,9 @@ pub struct FleetArgs {
     /// Callers decline the recording (the call then keeps none).
     #[arg(long)]
     pub decline: bool,
+    /// Soak: keep `calls` calls going for this many seconds (see above).
+    #[arg(long)]
+    pub soak_secs: Option<f64>,
 }
 
 /// The agent quiet this long: the caller's turn.
@@ -112,6 +122,38 @@ struct CallStats {
     response_ms: Vec<u64>,
     lines: u32,
     clears: u32,
+    /// Incoming-call webhook sent → its TwiML read (ms).
+    webhook_ms: Option<u64>,
+    /// Incoming-call webhook sent → the agent's first frame (ms).
+    setup_ms: Option<u64>,
+    /// The media stream broke (rather than closed) under the call.
+    stream_error: Option<String>,
+    /// The call-status webhook at the end was refused or failed.
+    status_error: Option<String>,
+}
+
+impl CallStats {
+    /// What went wrong with this call, if anything: the kind, and the
+    /// detail. A call that never heard the agent did not work either.
+    fn failure(&self) -> Option<(String, String)> {
+        if let Some(e) = &self.error {
+            let kind = e.split_once(": ").map_or(e.as_str(), |(k, _)| k);
+            return Some((format!("call: {kind}"), e.clone()));
+        }
+        if let Some(e) = &self.stream_error {
+            return Some(("call: the media stream broke".into(), e.clone()));
+        }
+        if let Some(e) = &self.status_error {
+            return Some(("call: the call-status webhook".into(), e.clone()));
+        }
+        if self.frames_total == 0 {
+            return Some((
+                "call: never heard the agent".into(),
+                "no agent audio on the stream".into(),
+            ));
+        }
+        None
+    }
 }
 
 /// The caller's side of the conversation.
@@ -215,10 +257,11 @@ fn mark(stream_sid: &str, name: &str) -> String {
 
 async fn post_signed(
     shared: &Shared,
+    base: &str,
     path: &str,
     form: &[(String, String)],
 ) -> anyhow::Result<reqwest::Response> {
-    let url = format!("{}{path}", shared.args.url.trim_end_matches('/'));
+    let url = format!("{}{path}", base.trim_end_matches('/'));
     let signature = hermes_voice::signature::sign(&shared.args.auth_token, &url, form);
     Ok(shared
         .http
@@ -246,6 +289,7 @@ async fn converse(
     stats: &mut CallStats,
 ) -> anyhow::Result<()> {
     let a = &shared.args;
+    let base = &a.url[index % a.url.len()];
     let call_sid = format!(
         "CA{:032x}",
         (u128::from(std::process::id()) << 64) | index as u128
@@ -261,15 +305,19 @@ async fn converse(
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
+    let rang = Instant::now();
     let twiml = post_signed(
         shared,
+        base,
         &format!("/voice/twilio/{}/incoming", a.tenant),
         &form,
     )
     .await
     .context("the incoming-call webhook")?
     .text()
-    .await?;
+    .await
+    .context("the incoming-call webhook")?;
+    stats.webhook_ms = Some(rang.elapsed().as_millis() as u64);
     let (ws_url, params) = hermes::simulate::parse_twiml(&twiml)?;
     // See `READ_BUFFER_BYTES`: the default buffer is zero-filled per read.
     let config =
@@ -298,8 +346,13 @@ async fn converse(
                 let now = Instant::now();
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    Some(Ok(Message::Close(_))) | None => {
                         stats.agent_hung_up = true;
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        stats.agent_hung_up = true;
+                        stats.stream_error = Some(e.to_string());
                         break;
                     }
                     Some(Ok(_)) => continue,
@@ -307,6 +360,9 @@ async fn converse(
                 // The event name is all that is needed of a media frame:
                 // its payload is the agent's tone.
                 if text.starts_with(r#"{"event":"media""#) {
+                    stats
+                        .setup_ms
+                        .get_or_insert_with(|| now.duration_since(rang).as_millis() as u64);
                     c.queued += 1;
                     // Only what the agent says after our line answers it
                     // (over the line, it is what we interrupt).
@@ -430,11 +486,23 @@ async fn converse(
             *v = "completed".into();
         }
     }
-    let _ = post_signed(shared, &format!("/voice/twilio/{}/status", a.tenant), &form).await;
+    let status = post_signed(
+        shared,
+        base,
+        &format!("/voice/twilio/{}/status", a.tenant),
+        &form,
+    )
+    .await;
+    if let Err(e) = status {
+        stats.status_error = Some(format!("{e:#}"));
+    }
     Ok(())
 }
 
 pub async fn run(args: FleetArgs) -> anyhow::Result<()> {
+    if let Some(secs) = args.soak_secs {
+        return soak(args, secs).await;
+    }
     let book = super::line::phrasebook()?;
     let t0 = Instant::now() + Duration::from_secs(1);
     let window_start = t0 + Duration::from_secs_f64(args.window_from);
@@ -471,6 +539,81 @@ pub async fn run(args: FleetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A call shorter than this is not started at the end of a soak: it
+/// would barely hear the greeting.
+const SHORTEST_CALL: Duration = Duration::from_secs(15);
+
+/// The soak: `calls` slots, each starting its next call (of `call_secs`,
+/// or until the soak ends) as soon as the last one is over, until
+/// `secs` have passed; the slots' first calls start evenly over
+/// `ramp_secs`.
+async fn soak(args: FleetArgs, secs: f64) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let book = super::line::phrasebook()?;
+    let t0 = Instant::now() + Duration::from_secs(1);
+    let until = t0 + Duration::from_secs_f64(secs);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let n = args.calls;
+    let shared = Arc::new(Shared {
+        book,
+        http,
+        window: (t0, until),
+        args,
+    });
+    let started = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let progress = {
+        let (started, failed) = (started.clone(), failed.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(
+                (t0 + Duration::from_secs(60)).into(),
+                Duration::from_secs(60),
+            );
+            loop {
+                tick.tick().await;
+                let (s, f) = (started.load(Relaxed), failed.load(Relaxed));
+                println!(
+                    "progress {}",
+                    json!({"calls_started": s, "calls_failed": f})
+                );
+            }
+        })
+    };
+    let mut slots = Vec::with_capacity(n);
+    for slot in 0..n {
+        let (shared, started, failed) = (shared.clone(), started.clone(), failed.clone());
+        slots.push(tokio::spawn(async move {
+            let mut done = Vec::new();
+            let mut start =
+                t0 + Duration::from_secs_f64(shared.args.ramp_secs * slot as f64 / n as f64);
+            for round in 0.. {
+                if start + SHORTEST_CALL > until {
+                    break;
+                }
+                let end = (start + Duration::from_secs_f64(shared.args.call_secs)).min(until);
+                started.fetch_add(1, Relaxed);
+                let stats = call(shared.clone(), slot + round * n, start, end).await;
+                if stats.failure().is_some() {
+                    failed.fetch_add(1, Relaxed);
+                }
+                done.push(stats);
+                start = Instant::now();
+            }
+            done
+        }));
+    }
+    let mut all = Vec::new();
+    for s in slots {
+        all.extend(s.await?);
+    }
+    progress.abort();
+    println!("result {}", result(&all));
+    Ok(())
+}
+
 fn result(calls: &[CallStats]) -> Value {
     let mut pacing: Vec<u64> = calls
         .iter()
@@ -492,6 +635,12 @@ fn result(calls: &[CallStats]) -> Value {
         .map(|(ms, _)| ms)
         .collect();
     let mut response: Vec<u64> = calls.iter().flat_map(|c| c.response_ms.clone()).collect();
+    let mut setup: Vec<u64> = calls.iter().filter_map(|c| c.setup_ms).collect();
+    let mut webhook: Vec<u64> = calls.iter().filter_map(|c| c.webhook_ms).collect();
+    let mut failures: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    for (kind, detail) in calls.iter().filter_map(CallStats::failure) {
+        failures.entry(kind).or_insert((0, detail)).0 += 1;
+    }
     let over = |v: &[u64], us: u64| v.iter().filter(|x| **x > us).count();
     let errors: Vec<&str> = calls
         .iter()
@@ -525,5 +674,17 @@ fn result(calls: &[CallStats]) -> Value {
         "barge_missed": calls.iter().filter(|c| c.barge_missed).count(),
         "barge_skipped": calls.iter().filter(|c| c.barge_skipped && c.barge_ms.is_none()).count(),
         "response_ms": summary(&mut response),
+        "failed": failures.values().map(|(n, _)| n).sum::<u64>(),
+        "failures": failures
+            .iter()
+            .map(|(kind, (n, first))| (kind.clone(), json!({"count": n, "first": first})))
+            .collect::<serde_json::Map<_, _>>(),
+        "turns_answered": response.len(),
+        "latency_ms": {
+            "call setup: webhook → first agent audio": percentiles(&mut setup),
+            "incoming-call webhook": percentiles(&mut webhook),
+            "turn: end of the caller's line → first agent audio": percentiles(&mut response),
+            "barge-in: caller speaks → clear": percentiles(&mut barge_all),
+        },
     })
 }

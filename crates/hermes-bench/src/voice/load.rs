@@ -69,13 +69,13 @@ const TAIL_SECS: f64 = 5.0;
 
 /// A process's CPU time and resident memory, from `/proc`.
 #[derive(Debug, Clone, Copy)]
-struct Usage {
-    at: Instant,
-    cpu_secs: f64,
-    rss_kib: u64,
+pub struct Usage {
+    pub at: Instant,
+    pub cpu_secs: f64,
+    pub rss_kib: u64,
 }
 
-fn clock_ticks() -> f64 {
+pub fn clock_ticks() -> f64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -84,7 +84,7 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-fn usage(pid: u32, ticks: f64) -> anyhow::Result<Usage> {
+pub fn usage(pid: u32, ticks: f64) -> anyhow::Result<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name, which is in parentheses: utime and
     // stime are fields 14 and 15 of the line.
@@ -136,13 +136,13 @@ fn loadavg() -> String {
 }
 
 /// A child process whose stdout lines arrive on a channel; SIGTERM on drop.
-struct Proc {
+pub struct Proc {
     child: Child,
-    lines: mpsc::UnboundedReceiver<String>,
+    pub lines: mpsc::UnboundedReceiver<String>,
 }
 
 impl Proc {
-    fn spawn(args: &[String], log: &Path) -> anyhow::Result<Proc> {
+    pub fn spawn(args: &[String], log: &Path) -> anyhow::Result<Proc> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .args(args)
@@ -161,7 +161,7 @@ impl Proc {
         Ok(Proc { child, lines })
     }
 
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
@@ -175,7 +175,7 @@ impl Proc {
 
 impl Proc {
     /// The next line, which must start with `prefix`: the rest of it.
-    async fn field(&mut self, prefix: &str) -> anyhow::Result<String> {
+    pub async fn field(&mut self, prefix: &str) -> anyhow::Result<String> {
         let line = self.line("server").await?;
         match line.strip_prefix(prefix) {
             Some(v) => Ok(v.to_owned()),
@@ -202,7 +202,7 @@ struct Mark {
     load: String,
 }
 
-async fn scrape(http: &reqwest::Client, url: &str) -> anyhow::Result<Scrape> {
+pub async fn scrape(http: &reqwest::Client, url: &str) -> anyhow::Result<Scrape> {
     let text = http
         .get(format!("{url}/metrics"))
         .send()

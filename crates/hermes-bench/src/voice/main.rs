@@ -13,6 +13,9 @@
 //! - `local`: simulated calls on the local engines (Silero, Whisper,
 //!   Piper) with an espeak-ng caller: end of the caller's speech → first
 //!   agent audio.
+//! - `soak`: two server processes (the same server) sharing PostgreSQL
+//!   and Redis, under steady calls and API load for half an hour: errors,
+//!   latencies, memory over time (`scripts/soak.sh`).
 //!
 //! Why a binary and not criterion: the quantities are a fleet's, over
 //! tens of seconds of real time, from several processes; criterion times
@@ -22,7 +25,8 @@
 //! Layout: `line.rs` (what the callers say, as μ-law frames), `fleet.rs`
 //! (the callers), `server.rs` (the server under test), `load.rs` (the
 //! orchestrator: `/proc`, `/metrics`, the call records, the table),
-//! `accuracy.rs`, `local.rs`, `stats.rs` (percentiles, Prometheus text).
+//! `soak.rs` (the soak's orchestrator and API load), `accuracy.rs`,
+//! `local.rs`, `stats.rs` (percentiles, Prometheus text).
 
 mod accuracy;
 mod fleet;
@@ -30,6 +34,8 @@ mod line;
 mod load;
 mod local;
 mod server;
+mod soak;
+mod soak_api;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +57,9 @@ enum Command {
     Accuracy(accuracy::AccuracyArgs),
     /// Turn latency of simulated calls on the local engines.
     Local(local::LocalArgs),
+    /// Two nodes on PostgreSQL and Redis under calls and API load for a
+    /// long time: errors, latencies, memory over time (a report).
+    Soak(soak::SoakArgs),
     /// (internal) The server under test; prints its URL and demo password.
     #[command(hide = true)]
     Serve(server::ServeArgs),
@@ -68,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => rt.block_on(load::run(args)),
         Command::Accuracy(args) => rt.block_on(accuracy::run(args)),
         Command::Local(args) => rt.block_on(local::run(args)),
+        Command::Soak(args) => rt.block_on(soak::run(args)),
         Command::Serve(args) => rt.block_on(server::run(args)),
         Command::Callers(args) => rt.block_on(fleet::run(args)),
     }

@@ -8,6 +8,12 @@
 //!
 //! It prints `url:` and `password:` (the demo admin's) on stdout and
 //! serves until SIGTERM.
+//!
+//! The soak test runs two of these as the nodes of one deployment: the
+//! same data directory (signing keys, data-at-rest keys, spool), one
+//! PostgreSQL database and the machine's Redis (`--data-dir`,
+//! `--database-url`, `--redis-url`). The node that finds the database
+//! empty seeds the demo firm; the other prints an empty password.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -47,6 +53,18 @@ pub struct ServeArgs {
     /// Server log level.
     #[arg(long, default_value = "warn")]
     pub log: String,
+    /// Data directory shared with other nodes; default: a temporary one.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…`; default: SQLite in the data directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// `redis://…`; default: shared state kept in the process.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel (keeps a run's apart).
+    #[arg(long)]
+    pub redis_prefix: Option<String>,
 }
 
 /// Level of the agent's voice: a synthesiser's usual −20 dBFS RMS rather
@@ -133,17 +151,26 @@ pub fn settings(dir: &std::path::Path, log: &str) -> Settings {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let settings = settings(dir.path(), &args.log);
+    let temporary = tempfile::tempdir()?;
+    let dir = args.data_dir.as_deref().unwrap_or(temporary.path());
+    let mut settings = settings(dir, &args.log);
+    settings.database.url = args.database_url.clone();
+    settings.redis.url = args.redis_url.clone();
+    if let Some(prefix) = &args.redis_prefix {
+        settings.redis.key_prefix = prefix.clone();
+    }
     hermes::telemetry::init(&settings.log);
     let engines = engines(&args)?;
     let app = Application::build(settings).await?;
-    let demo = app
-        .demo_credentials
-        .clone()
-        .context("the demo firm was not created")?;
+    // A node joining a database another node seeded has no password to
+    // tell; a node on its own must have seeded the firm.
+    let password = match (&app.demo_credentials, &args.database_url) {
+        (Some(demo), _) => demo.password.clone(),
+        (None, Some(_)) => String::new(),
+        (None, None) => anyhow::bail!("the demo firm was not created"),
+    };
     app.state().voice.set_engines(engines);
     println!("url: {}", app.url());
-    println!("password: {}", demo.password);
+    println!("password: {password}");
     app.run_until_stopped(hermes::cli::shutdown_signal()).await
 }

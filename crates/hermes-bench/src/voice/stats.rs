@@ -26,6 +26,14 @@ pub fn summary(values: &mut [u64]) -> String {
     }
 }
 
+/// `{n, p50, p95, p99, max}` of `values` (ms or µs, as given); `null`
+/// quantiles when empty.
+pub fn percentiles(values: &mut [u64]) -> serde_json::Value {
+    let mut q = |p| quantile(values, p);
+    let (p50, p95, p99, max) = (q(0.5), q(0.95), q(0.99), q(1.0));
+    serde_json::json!({"n": values.len(), "p50": p50, "p95": p95, "p99": p99, "max": max})
+}
+
 /// One scrape of `/metrics`: every sample line, `name{labels}` → value.
 #[derive(Debug, Clone, Default)]
 pub struct Scrape(BTreeMap<String, f64>);
@@ -151,6 +159,13 @@ mod tests {
         assert_eq!(quantile(&mut v, 0.5), Some(50));
         assert_eq!(quantile(&mut v, 0.99), Some(99));
         assert_eq!(quantile(&mut [], 0.5), None);
+        let mut v: Vec<u64> = (1..=1000).rev().collect();
+        let p = percentiles(&mut v);
+        assert_eq!(
+            (p["n"].as_u64(), p["p99"].as_u64(), p["max"].as_u64()),
+            (Some(1000), Some(990), Some(1000))
+        );
+        assert!(percentiles(&mut [])["p50"].is_null());
     }
 
     #[test]

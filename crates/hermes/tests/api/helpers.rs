@@ -61,6 +61,8 @@ pub fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     // Likewise the local speech engines: voice tests install theirs (see
     // voice.rs), and the local-stack tests turn these on.
     s.voice.local_engines = false;
+    // No scheduled backups of test databases (backup.rs tests turn them on).
+    s.backup.every_minutes = 0;
     s.rate_limit.auth_per_minute = 10_000;
     s.rate_limit.anonymous_per_minute = 10_000;
     s.rate_limit.principal_per_minute = 100_000;
@@ -199,6 +201,7 @@ async fn create_firm(state: &AppState, slug: &str, email: &str) -> Firm {
                 slug: TenantSlug::parse(slug).unwrap(),
                 name: TenantName::parse(&format!("{slug} law")).unwrap(),
                 time_zone: TimeZone::parse("America/Chicago").unwrap(),
+                plan: hermes_core::Plan::Professional,
             },
             &NewUser {
                 email: Email::parse(email).unwrap(),
@@ -227,6 +230,30 @@ pub struct Session {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Gives the server its shutdown signal (what SIGTERM does to the
+    /// binary) without waiting for it to stop: it drains.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Whether the server has stopped (after [`TestApp::signal_shutdown`])
+    /// within `within`.
+    pub async fn stopped_within(&mut self, within: std::time::Duration) -> bool {
+        let Some(server) = self.server.as_mut() else {
+            return true;
+        };
+        match tokio::time::timeout(within, server).await {
+            Ok(result) => {
+                self.server = None;
+                result.expect("the server task").expect("the server");
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Stops the server and waits until it has finished.

@@ -409,6 +409,7 @@ async fn bravo_call(app: &TestApp) -> String {
             provider_call_id: id.to_string(),
             from_number: None,
             to_number: None,
+            metered: false,
         })
         .await
         .unwrap();
