@@ -5,7 +5,8 @@
 //! - [`config`]: settings from a file and `HERMES_*` variables, validated.
 //! - [`startup`]: settings → database, keys, shared state → a server.
 //! - [`backup`]: `hermes backup` / `restore` and the scheduled backups.
-//! - [`cli`]: `hermes serve | migrate | tenant | user | audit | keys`.
+//! - [`cli`]: `hermes serve | migrate | tenant | user | audit | keys |
+//!   backup | restore`.
 //! - [`telemetry`]: log output.
 
 pub mod backup;

@@ -776,7 +776,7 @@ async fn nginx_fronts_two_nodes_with_failover_one_revocation_and_one_outbox() {
     assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
     assert_eq!(
         resp.headers()["location"],
-        "https://localhost/api/v1/me?from=plain-http"
+        "https://127.0.0.1/api/v1/me?from=plain-http"
     );
 
     // Sign-in and the API over TLS. HERMES saw the TLS (nginx said so,
@@ -846,8 +846,8 @@ async fn nginx_fronts_two_nodes_with_failover_one_revocation_and_one_outbox() {
             .starts_with("text/event-stream")
     );
     assert!(!events.headers().contains_key("content-encoding"));
-    // Both nodes listen before anything is published.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // (The stream's node subscribed before it answered: the event below,
+    // published by whichever node takes the POST, reaches it via Redis.)
     let resp = stack
         .send(
             Method::POST,
@@ -1034,6 +1034,18 @@ async fn nginx_fronts_two_nodes_with_failover_one_revocation_and_one_outbox() {
         reads.reads_failed
     );
     assert!(writes.conversations.len() >= 2);
+    // The dead node was tried and passed over (not merely avoided).
+    let moved_on = stack
+        .error_log()
+        .lines()
+        .filter(|l| {
+            l.contains("while connecting to upstream")
+                || l.contains("upstream prematurely closed")
+                || l.contains("while reading response header from upstream")
+        })
+        .count();
+    eprintln!("failover: nginx logged {moved_on} failed attempts on the dead node");
+    assert!(moved_on >= 1, "{}", stack.error_log());
     // Every line that was answered is in its conversation's intake.
     let all = transcripts(&stack, &token).await;
     for c in &writes.conversations {
@@ -1151,12 +1163,12 @@ async fn twilio_call(stack: &Stack, loud_frames: usize) {
                         panic!("the stream ended before the agent spoke: {msg:?}");
                     };
                     match hermes::simulate::provider::read(&t) {
-                        hermes::simulate::provider::Heard::Media(pcm) => {
-                            if pcm.iter().any(|s| s.unsigned_abs() > 300) {
-                                loud += 1;
-                                if loud >= loud_frames {
-                                    return;
-                                }
+                        hermes::simulate::provider::Heard::Media(pcm)
+                            if pcm.iter().any(|s| s.unsigned_abs() > 300) =>
+                        {
+                            loud += 1;
+                            if loud >= loud_frames {
+                                return;
                             }
                         }
                         hermes::simulate::provider::Heard::Mark(name) => {
