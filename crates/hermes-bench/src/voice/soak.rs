@@ -179,14 +179,36 @@ fn memory_table(names: &[&str], samples: &[Vec<Sample>], secs: f64) -> String {
     out
 }
 
-/// Lines of a node's log at `level` (the text format: `… LEVEL target: …`),
-/// and the first of them.
+/// Lines of a node's log at `level`, and the first of them. The text
+/// format is `time LEVEL target: message`, coloured (the subscriber
+/// writes ANSI colours to a file too): colours are taken out first.
 fn log_lines(path: &Path, level: &str) -> (u64, Option<String>) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let needle = format!(" {level} ");
-    let mut hits = text.lines().filter(|l| l.contains(&needle));
+    let mut hits = text
+        .lines()
+        .map(without_colours)
+        .filter(|l| l.split_whitespace().nth(1) == Some(level));
     let first = hits.next().map(|l| l.chars().take(300).collect());
     (u64::from(first.is_some()) + hits.count() as u64, first)
+}
+
+/// `line` without its ANSI escape sequences (`ESC [ … letter`).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // The parameters, then the final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn serve_args(
@@ -326,16 +348,26 @@ async fn deploy(args: &SoakArgs, http: &reqwest::Client) -> anyhow::Result<Deplo
     })
 }
 
-/// Reads every node's memory and CPU every `every` until told to stop;
-/// answers the samples per node and the nodes that could not be read.
-fn sampler(
-    pids: Vec<u32>,
-    t0: Instant,
-    every: Duration,
-) -> (
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<(Vec<Vec<Sample>>, Vec<usize>)>,
-) {
+/// Every node's memory and CPU, read every `every` until [`Sampler::stop`].
+struct Sampler {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Readings>,
+}
+
+/// The samples per node, and the nodes that could not be read.
+struct Readings {
+    samples: Vec<Vec<Sample>>,
+    gone: Vec<usize>,
+}
+
+impl Sampler {
+    async fn stop(self) -> anyhow::Result<Readings> {
+        let _ = self.stop.send(());
+        Ok(self.task.await?)
+    }
+}
+
+fn sampler(pids: Vec<u32>, t0: Instant, every: Duration) -> Sampler {
     let ticks = clock_ticks();
     let (stop, mut stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -356,11 +388,11 @@ fn sampler(
                         }
                     }
                 }
-                _ = &mut stopped => return (samples, gone),
+                _ = &mut stopped => return Readings { samples, gone },
             }
         }
     });
-    (stop, task)
+    Sampler { stop, task }
 }
 
 fn fleet_args(args: &SoakArgs, urls: &[String]) -> Vec<String> {
@@ -634,8 +666,9 @@ impl Outcome {
             .collect();
         let _ = writeln!(
             out,
-            "- **Totals**: {} API requests; text chats: {}; {} calls ({} connected, {} call records), {} caller turns answered, {} barge-ins; load average {} at the start, {} at the end.",
+            "- **Totals**: {} API requests ({:.1}/s); text chats: {}; {} calls ({} connected, {} call records), {} caller turns answered, {} barge-ins; load average {} at the start, {} at the end.",
             self.api_requests,
+            self.api_requests as f64 / self.minutes / 60.0,
             if chats.is_empty() {
                 "none".into()
             } else {
@@ -777,7 +810,7 @@ async fn soak(args: &SoakArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     let pids = d.nodes.iter().map(|n| n.proc.pid()).collect();
-    let (stop_sampling, sampling) = sampler(pids, t0, Duration::from_secs(args.sample_secs));
+    let sampling = sampler(pids, t0, Duration::from_secs(args.sample_secs));
     let fleet_log = args.out.join("fleet.log");
     let mut fleet = Proc::spawn(&fleet_args(args, &urls), &fleet_log)?;
     let users = if args.api_rps > 0.0 { d.staff.len() } else { 0 };
@@ -804,8 +837,7 @@ async fn soak(args: &SoakArgs) -> anyhow::Result<()> {
         tally.merge(w.await?);
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    let _ = stop_sampling.send(());
-    let (samples, gone) = sampling.await?;
+    let Readings { samples, gone } = sampling.stop().await?;
     let load_after = loadavg();
     for i in gone {
         tally.error(
@@ -942,6 +974,28 @@ mod tests {
                 "| 2.5 | 64.0 | 0.50 |"
             ]
         );
+    }
+
+    #[test]
+    fn log_lines_are_counted_by_level_with_or_without_colours() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("node.log");
+        std::fs::write(
+            &log,
+            "\x1b[2m2026-11-27T08:33:51Z\x1b[0m \x1b[33m WARN\x1b[0m \x1b[2msqlx::query\x1b[0m: slow statement\n\
+             2026-11-27T08:34:00Z ERROR hermes_api: could not send\n\
+             2026-11-27T08:34:01Z  INFO hermes: the ERROR word in a message\n\
+             2026-11-27T08:34:02Z  WARN hermes: again\n",
+        )
+        .unwrap();
+        let (n, first) = log_lines(&log, "WARN");
+        assert_eq!(n, 2);
+        assert_eq!(
+            first.as_deref(),
+            Some("2026-11-27T08:33:51Z  WARN sqlx::query: slow statement")
+        );
+        assert_eq!(log_lines(&log, "ERROR").0, 1);
+        assert_eq!(log_lines(&dir.path().join("none.log"), "ERROR"), (0, None));
     }
 
     #[test]
