@@ -16,6 +16,7 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use hermes_core::TenantId;
+use hermes_firm::OfficeKey;
 use hermes_intake::dialogue::{Action, AfterHours, Engine, Event, Firm, SlotOption};
 use hermes_intake::record::{IntakeStatus, MatterParty};
 use hermes_store::{Actor, AuditEvent, BookingContact, BookingStatus, IntakeUpdate};
@@ -29,26 +30,45 @@ use crate::state::AppState;
 /// How long the agent holds a slot while it books it.
 const AGENT_HOLD_SECONDS: u32 = 120;
 
-/// The firm as the engine needs it, from the tenant and its settings.
-pub async fn firm_for(state: &AppState, tenant: TenantId, at: DateTime<Utc>) -> ApiResult<Firm> {
+/// The firm as the engine needs it, from the tenant and its settings; as
+/// one of its offices when the caller reached that office (its spoken
+/// name, zone and hours; consultations with its attorneys).
+pub async fn firm_for(
+    state: &AppState,
+    tenant: TenantId,
+    at: DateTime<Utc>,
+    office: Option<&OfficeKey>,
+) -> ApiResult<Firm> {
     let t = state.tenant(tenant).await?;
     let settings = state.store.scoped(tenant).firm_settings().await?;
-    let tz = t.time_zone.tz();
     let areas = settings.practice_areas.unwrap_or_default();
-    let hours = settings
+    let offices = settings.offices.unwrap_or_default();
+    let office = office.and_then(|k| offices.get(k));
+    let firm_hours = settings
         .hours
         .unwrap_or_else(hermes_firm::Hours::default_for_new_firm);
+    // An office keeps its own hours; the firm's closures close it too.
+    let hours = match office {
+        Some(o) => {
+            let mut h = o.hours.clone();
+            h.closures.extend(firm_hours.closures.iter().cloned());
+            h
+        }
+        None => firm_hours,
+    };
+    let tz = office.map_or(t.time_zone.tz(), |o| o.time_zone.tz());
     let profile = settings.profile.unwrap_or_default();
+    let firm_name = profile
+        .spoken_name
+        .clone()
+        .unwrap_or_else(|| t.name.as_ref().to_owned());
     let question_sets = crate::routes::question_sets::effective_sets(state, tenant)
         .await?
         .into_iter()
         .filter_map(|s| s.set)
         .collect();
     Ok(Firm {
-        name: profile
-            .spoken_name
-            .clone()
-            .unwrap_or_else(|| t.name.as_ref().to_owned()),
+        name: office.map_or(firm_name.clone(), |o| o.spoken_or(&firm_name).to_owned()),
         tz,
         state: profile.states.first().map(|s| s.as_ref().to_owned()),
         areas: areas
@@ -65,7 +85,25 @@ pub async fn firm_for(state: &AppState, tenant: TenantId, at: DateTime<Utc>) -> 
         },
         // Set per call by the voice session (the plan's allowance).
         message_only: false,
+        office: office.map(|o| o.key.to_string()),
     })
+}
+
+/// The office a call to `dialled` reached, at a firm with offices.
+pub async fn office_for_number(
+    state: &AppState,
+    tenant: TenantId,
+    dialled: Option<&str>,
+) -> Option<OfficeKey> {
+    let dialled = dialled?;
+    match crate::routes::settings::offices_of(state, tenant).await {
+        Ok(offices) => offices.by_number(dialled).map(|o| o.key.clone()),
+        Err(e) => {
+            // The call is still answered, as the firm.
+            tracing::warn!(%tenant, error = %e, "could not read the firm's offices");
+            None
+        }
+    }
 }
 
 /// The seed of a conversation's reasoning traces: from its intake id, so
@@ -163,8 +201,31 @@ pub async fn drive(
             Action::FindOffers {
                 practice_area,
                 preference,
-            } => Some(
-                match offers_for(state, tenant, &practice_area, &preference, None, 3).await {
+            } => {
+                // A caller who reached an office is offered its attorneys
+                // (the whole firm's, should the office have gone since).
+                let office = engine
+                    .firm()
+                    .office
+                    .as_deref()
+                    .and_then(|k| OfficeKey::parse(k).ok());
+                let mut found = offers_for(
+                    state,
+                    tenant,
+                    &practice_area,
+                    &preference,
+                    None,
+                    office.as_ref(),
+                    3,
+                )
+                .await;
+                if let (Err(ApiError::Invalid(e)), Some(_)) = (&found, &office)
+                    && e.field == "office"
+                {
+                    found =
+                        offers_for(state, tenant, &practice_area, &preference, None, None, 3).await;
+                }
+                Some(match found {
                     Ok(o) => Event::OffersFound {
                         options: o
                             .options
@@ -183,8 +244,8 @@ pub async fn drive(
                             matched_preference: false,
                         }
                     }
-                },
-            ),
+                })
+            }
             Action::Hold { option } => Some(match hold(state, tenant, engine, &option).await {
                 Ok(id) => {
                     holds.insert(option, id);
@@ -256,7 +317,13 @@ pub async fn drive(
                     let phone = i.field("phone").filter(|_| sms);
                     let mail = i.field("email").filter(|_| email);
                     if let Err(e) = crate::escalation::confirm_booking(
-                        state, tenant, intake_id, &when, phone, mail,
+                        state,
+                        tenant,
+                        intake_id,
+                        engine.firm().office.as_deref(),
+                        &when,
+                        phone,
+                        mail,
                     )
                     .await
                     {

@@ -43,6 +43,10 @@ pub enum ApiError {
     /// Authenticated but not allowed: 403.
     #[error("this requires the {} permission", .0.as_str())]
     Forbidden(Permission),
+    /// Allowed to the role, but not on the firm's plan: 403
+    /// `plan_required`, saying which plan has it.
+    #[error("{0}")]
+    PlanRequired(String),
     /// Not found in the caller's tenant (which is also what another
     /// tenant's resource looks like): 404.
     #[error("{0} not found")]
@@ -102,7 +106,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) | ApiError::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_) | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::PlanRequired(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -120,6 +124,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::BadCredentials => "invalid_credentials",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::PlanRequired(_) => "plan_required",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "rate_limited",

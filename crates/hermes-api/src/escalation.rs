@@ -119,21 +119,35 @@ pub async fn confirm_booking(
     state: &AppState,
     tenant: TenantId,
     intake_id: Uuid,
+    office: Option<&str>,
     when: &str,
     phone: Option<&str>,
     email: Option<&str>,
 ) -> ApiResult<Vec<OutboxJob>> {
     let t = state.tenant(tenant).await?;
     let store = state.store.scoped(tenant);
-    let profile = store.firm_settings().await?.profile.unwrap_or_default();
-    let firm = profile
+    let settings = store.firm_settings().await?;
+    let profile = settings.profile.unwrap_or_default();
+    let mut firm = profile
         .spoken_name
         .clone()
         .unwrap_or_else(|| t.name.as_ref().to_owned());
-    let call = profile
+    let mut call = profile
         .main_phone
         .as_ref()
         .map_or_else(|| "the firm".to_owned(), |p| p.as_ref().to_owned());
+    // A caller who reached an office hears from that office, and calls it.
+    let offices = settings.offices.unwrap_or_default();
+    if let Some(o) = offices
+        .offices
+        .iter()
+        .find(|o| Some(o.key.as_ref()) == office)
+    {
+        firm = o.spoken_or(&firm).to_owned();
+        if let Some(n) = o.phone_numbers.first() {
+            call = n.as_ref().to_owned();
+        }
+    }
     let text = format!(
         "{firm}: your consultation is booked for {when}. To change it, call {call}. Please do not reply with details of your matter."
     );

@@ -154,6 +154,10 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             routes::settings::get_escalation,
             routes::settings::put_escalation
         ))
+        .routes(routes!(
+            routes::settings::get_offices,
+            routes::settings::put_offices
+        ))
         .routes(routes!(routes::question_sets::list_question_sets))
         .routes(routes!(
             routes::question_sets::get_question_set,

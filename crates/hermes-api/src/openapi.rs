@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "The firm's users (admins)"),
         (name = "api keys", description = "Machine credentials (admins)"),
         (name = "audit", description = "The audit log (admins)"),
-        (name = "settings", description = "Firm settings: profile, hours, practice areas, escalation"),
+        (name = "settings", description = "Firm settings: profile, hours, practice areas, escalation, offices"),
         (name = "attorneys", description = "Attorneys and their consultation calendars"),
         (name = "conflicts", description = "The parties index, conflict checks and the review queue"),
         (name = "scheduling", description = "Availability, holds, bookings and invitations"),

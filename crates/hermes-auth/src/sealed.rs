@@ -129,8 +129,21 @@ impl SecretBox {
                     hex::encode(id),
                     STANDARD.encode(bytes)
                 );
-                write_private(path, &text).map_err(|e| err(e.to_string()))?;
-                Self::parse(&text).map_err(err)
+                // Several nodes may start on one empty data volume at
+                // once: each writes its own complete file and links it into
+                // place; the first link wins and the others read it.
+                let tmp = path.with_extension(format!("tmp-{}", hex::encode(id)));
+                write_private(&tmp, &text).map_err(|e| err(e.to_string()))?;
+                let linked = std::fs::hard_link(&tmp, path);
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => Self::parse(&text).map_err(err),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+                        Self::parse(&text).map_err(err)
+                    }
+                    Err(e) => Err(err(e.to_string())),
+                }
             }
             Err(e) => Err(err(e.to_string())),
         }
@@ -195,12 +208,39 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    opts.open(path)?.write_all(text.as_bytes())
+    let mut file = opts.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_starting_together_on_an_empty_volume_share_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/data.keys");
+        let boxes: Vec<SecretBox> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| SecretBox::open_or_create(&path).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let sealed = boxes[0].seal("t/ctx", b"secret");
+        for b in &boxes {
+            assert_eq!(b.open("t/ctx", &sealed).unwrap(), b"secret");
+        }
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("data.keys")],
+            "no temporaries left"
+        );
+    }
 
     #[test]
     fn round_trip_bound_to_context() {

@@ -46,6 +46,12 @@ impl Plan {
         }
     }
 
+    /// Whether the firm may have several offices (numbers, hours, time
+    /// zones and attorneys of their own).
+    pub fn has_offices(&self) -> bool {
+        matches!(self, Plan::Enterprise)
+    }
+
     /// Whether the call that is `ordinal`-th of its month (1-based) is
     /// beyond the allowance, and so answered by taking a message.
     pub fn over_allowance(&self, ordinal: u64) -> bool {
@@ -73,6 +79,13 @@ impl FromStr for Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_enterprise_has_offices() {
+        assert!(Plan::Enterprise.has_offices());
+        assert!(!Plan::Professional.has_offices());
+        assert!(!Plan::Free.has_offices());
+    }
 
     #[test]
     fn the_free_plan_includes_a_hundred_calls_and_no_more() {

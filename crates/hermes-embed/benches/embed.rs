@@ -150,6 +150,7 @@ fn engine_at_topic(areas: &[(&str, &str)]) -> Engine {
         open_now: true,
         after_hours: AfterHours::Book,
         message_only: false,
+        office: None,
     };
     let mut engine = Engine::new(firm).with_seed(7);
     let now = chrono::Utc::now();

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use hermes_core::Email;
 use hermes_scheduling::WeeklySchedule;
 
-use crate::{ParseError, PracticeAreaKey, PracticeAreas, text};
+use crate::{OfficeKey, ParseError, PracticeAreaKey, PracticeAreas, text};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -26,7 +26,14 @@ pub struct Attorney {
     /// Keys of the firm's practice areas this attorney takes.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["family"])))]
     pub practice_areas: Vec<PracticeAreaKey>,
-    /// When this attorney takes consultations, in the firm's time zone.
+    /// The office this attorney works from (firms with offices, the
+    /// Enterprise plan): their availability is in that office's time zone
+    /// and its closures apply. None: the firm's zone and closures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "seattle"))]
+    pub office: Option<OfficeKey>,
+    /// When this attorney takes consultations, in their office's time zone
+    /// (the firm's, without offices).
     #[cfg_attr(feature = "openapi", schema(value_type = Object, example = json!({"tuesday": [{"start": "09:00", "end": "12:00"}]})))]
     pub availability: WeeklySchedule,
     /// Minimum gap between two meetings, 0 to 240 minutes.

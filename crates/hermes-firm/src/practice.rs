@@ -4,11 +4,9 @@
 //! `animal_law`) because bookings, attorneys and question sets refer to
 //! them; names are what callers hear and staff read.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use crate::{ParseError, string_newtype_serde, text};
+use crate::{ParseError, text};
 
 /// The standard areas: key and default name.
 pub const STANDARD_PRACTICE_AREAS: [(&str, &str); 7] = [
@@ -27,39 +25,14 @@ pub struct PracticeAreaKey(String);
 
 impl PracticeAreaKey {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let s = raw.trim();
-        let ok = (2..=40).contains(&s.len())
-            && s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            return Err(ParseError::new(
-                "practice_area",
-                format!(
-                    "{s:?} is not a practice area key: 2 to 40 lower-case letters, digits or _, starting with a letter"
-                ),
-            ));
-        }
-        Ok(Self(s.to_owned()))
+        crate::slug_key("practice_area", "a practice area key", raw).map(Self)
     }
 
     pub fn is_standard(&self) -> bool {
         STANDARD_PRACTICE_AREAS.iter().any(|(k, _)| *k == self.0)
     }
 }
-
-impl AsRef<str> for PracticeAreaKey {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PracticeAreaKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-string_newtype_serde!(PracticeAreaKey);
+crate::key_newtype!(PracticeAreaKey);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

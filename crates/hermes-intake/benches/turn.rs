@@ -21,6 +21,7 @@ fn firm() -> Firm {
         open_now: true,
         after_hours: AfterHours::Book,
         message_only: false,
+        office: None,
     }
 }
 

@@ -54,6 +54,11 @@ pub struct Firm {
     /// or booking. Urgency is still heard and escalated.
     #[serde(default)]
     pub message_only: bool,
+    /// The office the caller reached (its key), for a firm with several:
+    /// the name, zone and hours above are that office's, and consultations
+    /// are offered with its attorneys.
+    #[serde(default)]
+    pub office: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -401,6 +406,7 @@ impl Engine {
 
     fn start(&mut self, out: &mut Out) {
         self.intake.message_only = self.firm.message_only;
+        self.intake.office = self.firm.office.clone();
         out.say(&format!(
             "Thank you for calling {}. I'm the firm's automated assistant, not a lawyer, and I can't give legal advice. \
              Speaking with me doesn't create an attorney-client relationship unless the firm agrees in writing.",

@@ -104,6 +104,9 @@ pub struct Intake {
     /// month. Staff call the caller back to take the intake.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub message_only: bool,
+    /// The office the caller reached (its key), at a firm with several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
 }
 
 impl Default for Intake {
@@ -123,6 +126,7 @@ impl Default for Intake {
             traces: Vec::new(),
             summary: None,
             message_only: false,
+            office: None,
         }
     }
 }

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hermes_conflicts::Party;
 use hermes_core::UserId;
-use hermes_firm::{Attorney, EscalationContacts, FirmProfile, Hours, PracticeAreas};
+use hermes_firm::{Attorney, EscalationContacts, FirmProfile, Hours, Offices, PracticeAreas};
 use uuid::Uuid;
 
 use crate::{AuditEvent, Result};
@@ -34,6 +34,8 @@ pub struct FirmSettings {
     pub hours: Option<Hours>,
     pub practice_areas: Option<PracticeAreas>,
     pub escalation: Option<EscalationContacts>,
+    /// Several offices under the one firm (the Enterprise plan).
+    pub offices: Option<Offices>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
@@ -44,6 +46,7 @@ pub enum SettingsUpdate {
     Hours(Hours),
     PracticeAreas(PracticeAreas),
     Escalation(EscalationContacts),
+    Offices(Offices),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -41,6 +41,7 @@ pub(crate) struct SettingsRow {
     hours: Option<String>,
     practice_areas: Option<String>,
     escalation: Option<String>,
+    offices: Option<String>,
     updated_at: DateTime<Utc>,
 }
 
@@ -65,6 +66,7 @@ impl TryFrom<SettingsRow> for FirmSettings {
                 r.escalation,
                 hermes_firm::EscalationContacts::validate,
             )?,
+            offices: doc("firm_settings", r.offices, hermes_firm::Offices::validate)?,
             updated_at: Some(r.updated_at),
         })
     }
@@ -245,7 +247,7 @@ pub(crate) fn fk_violation(err: &sqlx::Error) -> bool {
 macro_rules! select_firm {
     (settings, $rest:literal) => {
         concat!(
-            "SELECT profile, hours, practice_areas, escalation, updated_at FROM firm_settings ",
+            "SELECT profile, hours, practice_areas, escalation, offices, updated_at FROM firm_settings ",
             $rest
         )
     };
@@ -499,6 +501,10 @@ macro_rules! impl_firm_backend {
                         SettingsUpdate::Escalation(e) => (
                             "UPDATE firm_settings SET escalation = $2, updated_at = $3 WHERE tenant_id = $1",
                             to_json(e),
+                        ),
+                        SettingsUpdate::Offices(o) => (
+                            "UPDATE firm_settings SET offices = $2, updated_at = $3 WHERE tenant_id = $1",
+                            to_json(o),
                         ),
                     };
                     sqlx::query(sql)

@@ -926,6 +926,25 @@ async fn firm_settings_and_attorneys_round_trip(ctx: Ctx) {
         .unwrap();
     assert_eq!(got.practice_areas.as_ref(), Some(&areas));
     assert_eq!(got.hours.as_ref(), Some(&hours), "other sections stay");
+    let offices: hermes_firm::Offices = serde_json::from_value(serde_json::json!({"offices": [{
+        "key": "seattle", "name": "Seattle", "time_zone": "America/Los_Angeles",
+        "phone_numbers": ["+12065550100"], "hours": hours,
+    }]}))
+    .unwrap();
+    let got = s
+        .put_settings(
+            &SettingsUpdate::Offices(offices.clone()),
+            ev("settings.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.offices.as_ref(), Some(&offices));
+    assert_eq!(s.firm_settings().await.unwrap().offices, Some(offices));
+    assert_eq!(
+        got.practice_areas.as_ref(),
+        Some(&areas),
+        "other sections stay"
+    );
 
     let id = uuid::Uuid::now_v7();
     let a = s

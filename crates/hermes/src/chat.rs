@@ -46,7 +46,8 @@ pub async fn run(mut settings: Settings, slug: &str, script: Option<&Path>) -> a
     let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
         bail!("no firm with slug {:?}", slug.as_ref());
     };
-    let firm = hermes_api::agent::firm_for(&state, tenant.id, chrono::Utc::now()).await?;
+    // As the whole firm (not one of its offices).
+    let firm = hermes_api::agent::firm_for(&state, tenant.id, chrono::Utc::now(), None).await?;
     let id = Uuid::now_v7();
     let mut engine = Engine::new(firm).with_seed(hermes_api::agent::seed_of(id));
     state

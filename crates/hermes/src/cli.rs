@@ -384,7 +384,8 @@ async fn tenant_create(settings: Settings, args: TenantCreate) -> anyhow::Result
 }
 
 /// Moves a firm to another plan; audited in the firm's log. Takes effect
-/// with the next call (the month's count is kept).
+/// with the next call (the month's count is kept). A firm with offices
+/// stays on Enterprise until they are removed.
 async fn tenant_plan(settings: Settings, slug: &str, plan: &str) -> anyhow::Result<i32> {
     let slug = TenantSlug::parse(slug).context("--tenant")?;
     let plan: hermes_core::Plan = plan.parse().context("plan")?;
@@ -393,6 +394,27 @@ async fn tenant_plan(settings: Settings, slug: &str, plan: &str) -> anyhow::Resu
         store.close().await;
         bail!("no firm with slug {:?}", slug.as_ref());
     };
+    // Offices belong to the Enterprise plan: a firm that has some keeps
+    // them until its admin removes them (their attorneys are scheduled in
+    // the offices' zones; dropping them silently would move every slot).
+    if !plan.has_offices() {
+        let offices = store.scoped(tenant.id).firm_settings().await;
+        let offices = match offices {
+            Ok(s) => s.offices.unwrap_or_default(),
+            Err(e) => {
+                store.close().await;
+                return Err(e.into());
+            }
+        };
+        if !offices.is_empty() {
+            store.close().await;
+            bail!(
+                "firm {} has {} office(s), which only the enterprise plan has: remove them first (PUT /api/v1/settings/offices with no offices, after moving their attorneys)",
+                slug.as_ref(),
+                offices.offices.len()
+            );
+        }
+    }
     let result = store
         .scoped(tenant.id)
         .update_tenant(

@@ -754,10 +754,19 @@ impl Settings {
                 "must start with sqlite:, postgres:// or postgresql://",
             );
         }
-        if let Some(url) = &self.redis.url
-            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
-        {
-            return err("redis.url", "must start with redis:// or rediss://");
+        if let Some(url) = &self.redis.url {
+            // Refused by name rather than failing to connect later: this
+            // build's Redis client has no TLS (DEPLOYMENT.md: keep Redis on
+            // a private network, or tunnel it).
+            if url.starts_with("rediss://") {
+                return err(
+                    "redis.url",
+                    "rediss:// (Redis over TLS) is not supported by this build; use redis:// on a private network or through a TLS tunnel such as stunnel",
+                );
+            }
+            if !url.starts_with("redis://") {
+                return err("redis.url", "must start with redis://");
+            }
         }
         if let Some(url) = &self.server.public_url
             && url::Url::parse(url).is_err()
@@ -1069,6 +1078,13 @@ mod tests {
 
         let e = load_with(Some("[log]\nformat = \"xml\"\n"), &[]).unwrap_err();
         assert!(e.to_string().contains("log.format"), "{e}");
+
+        // Redis over TLS is refused by name, not left to fail to connect.
+        let e = load_with(None, &[("HERMES_REDIS__URL", "rediss://cache:6380/0")]).unwrap_err();
+        assert!(e.to_string().contains("redis.url"), "{e}");
+        assert!(e.to_string().contains("not supported"), "{e}");
+        let e = load_with(None, &[("HERMES_REDIS__URL", "memcached://cache")]).unwrap_err();
+        assert!(e.to_string().contains("redis.url"), "{e}");
     }
 
     #[test]

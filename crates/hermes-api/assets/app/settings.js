@@ -58,6 +58,7 @@ const TABS = [
   ['areas', 'Practice areas', areasTab],
   ['attorneys', 'Attorneys', attorneysTab],
   ['escalation', 'Escalation', escalationTab],
+  ['offices', 'Offices', officesTab],
   ['telephony', 'Telephony', telephonyTab],
   ['integrations', 'Clio and AI model', integrationsTab],
 ];
@@ -697,11 +698,13 @@ function attorneysTab(ctx) {
     let list;
     let pa;
     let users;
+    let offices;
     try {
-      [list, pa, users] = await Promise.all([
+      [list, pa, users, offices] = await Promise.all([
         get('/api/v1/attorneys'),
         get('/api/v1/settings/practice-areas'),
         canWrite && ctx.can('users:manage') ? get('/api/v1/users').then((r) => r.users).catch(() => null) : null,
+        get('/api/v1/settings/offices').then((r) => r.offices),
       ]);
     } catch (e) {
       fill(box, head(), problem(e));
@@ -712,7 +715,7 @@ function attorneysTab(ctx) {
 
     const edit = (a) => {
       fill(out);
-      fill(editor, attorneyForm(a, pa.areas, users, draw, () => fill(editor)));
+      fill(editor, attorneyForm(a, pa.areas, users, offices, draw, () => fill(editor)));
       editor.querySelector('input')?.focus();
     };
     const remove = async (a, button) => {
@@ -741,6 +744,7 @@ function attorneysTab(ctx) {
       ],
       ['Practice areas', (a) => a.practice_areas.map((k) => names[k] || words(k)).join(', ')],
       ['Takes consultations', (a) => weekSummary(a.availability) || 'No time set'],
+      offices.length ? ['Office', (a) => officeLabel(offices, a.office)] : null,
       [
         'Calendar rules',
         (a) =>
@@ -771,9 +775,15 @@ function attorneysTab(ctx) {
     fill(
       box,
       head(),
-      h('p', { class: 'hint' }, 'Who takes consultations, in which practice areas, and when (in the firm’s time zone).'),
+      h(
+        'p',
+        { class: 'hint' },
+        offices.length
+          ? 'Who takes consultations, in which practice areas, and when (in the time zone of the office they work from).'
+          : 'Who takes consultations, in which practice areas, and when (in the firm’s time zone).',
+      ),
       out,
-      table('The firm’s attorneys', cols, list.attorneys, 'No attorney yet: add one so the receptionist can book consultations.'),
+      table('The firm’s attorneys', cols.filter(Boolean), list.attorneys, 'No attorney yet: add one so the receptionist can book consultations.'),
       add ? h('div', { class: 'actions' }, add) : null,
       editor,
     );
@@ -781,7 +791,13 @@ function attorneysTab(ctx) {
   return [{ box, draw }];
 }
 
-function attorneyForm(a, areas, users, saved, close) {
+function officeLabel(offices, key) {
+  if (!key) return 'The firm';
+  const o = offices.find((x) => x.key === key);
+  return o ? `${o.name} (${o.time_zone.replace(/_/g, ' ')})` : key;
+}
+
+function attorneyForm(a, areas, users, offices, saved, close) {
   const x = a || NEW_ATTORNEY;
   const headId = uid('att');
   const cancel = h('button', { type: 'button' }, 'Cancel');
@@ -807,6 +823,14 @@ function attorneyForm(a, areas, users, saved, close) {
         ? areas.map((ar) => field(areaName(ar), `area:${ar.key}`, { kind: 'checkbox', value: x.practice_areas.includes(ar.key) }))
         : h('p', { class: 'empty' }, 'The firm has no practice area yet: add one under Practice areas first.'),
     ),
+    offices.length
+      ? labelled('Works from', 'office', {
+          kind: 'select',
+          value: x.office || '',
+          options: [['', 'The firm (its own time zone and closures)'], ...offices.map((o) => [o.key, officeLabel(offices, o.key)])],
+          hint: 'Their consultation times are in this office’s time zone, its closures apply, and callers to its numbers are offered them.',
+        })
+      : null,
     weekFields(
       'When they take consultations',
       x.availability,
@@ -838,6 +862,7 @@ function attorneyForm(a, areas, users, saved, close) {
       email: orNull(v.email),
       user_id: users ? orNull(v.user_id) : x.user_id,
       practice_areas: areas.filter((ar) => v[`area:${ar.key}`]).map((ar) => ar.key),
+      office: offices.length ? orNull(v.office) : x.office || null,
       availability: readWeek(v),
       buffer_minutes: wholeNumber(v.buffer_minutes, 'Minutes between two meetings'),
       min_notice_minutes: wholeNumber(v.min_notice_minutes, 'Minutes of notice'),
@@ -852,6 +877,66 @@ function attorneyForm(a, areas, users, saved, close) {
     await saved();
   });
   return form;
+}
+
+// --- Offices (the Enterprise plan) -------------------------------------------
+
+const OFFICES_EXAMPLE = {
+  offices: [
+    {
+      key: 'seattle',
+      name: 'Seattle',
+      spoken_name: 'Smith and Jones in Seattle',
+      time_zone: 'America/Los_Angeles',
+      phone_numbers: ['+12065550100'],
+      address: { street: '100 Pine St', city: 'Seattle', region: 'WA', postal_code: '98101', country: 'US' },
+      hours: { weekly: { monday: [{ start: '09:00', end: '17:00' }] }, closures: [], after_hours: 'take_message' },
+    },
+  ],
+};
+
+function officesTab(ctx) {
+  const offices = editable({
+    id: 's-offices',
+    heading: 'Offices',
+    editLabel: 'Edit offices',
+    allowed: ctx.can('settings:write'),
+    load: () => get('/api/v1/settings/offices'),
+    show: (doc) => [
+      h(
+        'p',
+        { class: 'hint' },
+        'A firm with several offices (the Enterprise plan) gives each its phone numbers, hours and time zone. ' +
+          'A call to an office’s number is answered in its name and hours and offered its attorneys’ consultations; ' +
+          'each attorney’s times are in the zone of the office they work from (under Attorneys).',
+      ),
+      table(
+        'The firm’s offices',
+        [
+          ['Office', (o) => [o.name, h('div', { class: 'hint' }, o.spoken_name ? `Answers as “${o.spoken_name}”` : o.key)]],
+          ['Time zone', (o) => o.time_zone.replace(/_/g, ' ')],
+          ['Numbers', (o) => o.phone_numbers.join(', ') || '—'],
+          ['Open', (o) => weekSummary(o.hours.weekly) || 'Closed'],
+          ['Outside these hours', (o) => AFTER_HOURS[o.hours.after_hours] || words(o.hours.after_hours)],
+        ],
+        doc.offices,
+        'No offices: the firm answers as one office, in its own time zone and hours.',
+      ),
+    ],
+    form: (doc) => ({
+      fields: [
+        jsonField(
+          'Offices (JSON)',
+          'offices',
+          doc.offices.length ? doc : OFFICES_EXAMPLE,
+          'Each office: a key (lower-case, e.g. seattle), a name, an optional spoken_name, an IANA time_zone, its phone_numbers (each in one office only), ' +
+            'an optional address, and hours as on the Hours tab. {"offices": []} removes them all (move their attorneys first).',
+        ),
+      ],
+      save: (v) => api('PUT', '/api/v1/settings/offices', parseJson(v.offices, 'The offices')),
+    }),
+  });
+  return [offices];
 }
 
 // --- Escalation contacts ----------------------------------------------------

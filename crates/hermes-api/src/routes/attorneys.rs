@@ -16,7 +16,7 @@ use crate::auth::{Require, perm};
 use crate::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path};
-use crate::routes::settings::practice_areas_of;
+use crate::routes::settings::{offices_of, practice_areas_of};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,7 +49,8 @@ pub(crate) fn parse_uuid(what: &'static str, raw: &str) -> ApiResult<Uuid> {
         .map_err(|_| ApiError::BadRequest(format!("the {what} id in the path is not a valid id")))
 }
 
-/// Normalises and checks an attorney against the firm's areas and users.
+/// Normalises and checks an attorney against the firm's areas, offices and
+/// users.
 async fn checked(
     state: &AppState,
     tenant: hermes_core::TenantId,
@@ -57,6 +58,16 @@ async fn checked(
 ) -> ApiResult<Attorney> {
     let areas = practice_areas_of(state, tenant).await?;
     let attorney = req.normalized(&areas)?;
+    if let Some(office) = &attorney.office {
+        let offices = offices_of(state, tenant).await?;
+        if offices.get(office).is_none() {
+            return Err(ParseError::new(
+                "office",
+                format!("{office} is not one of the firm's offices"),
+            )
+            .into());
+        }
+    }
     if let Some(user) = attorney.user_id {
         let found = state
             .store

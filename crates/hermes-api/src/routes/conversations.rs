@@ -14,12 +14,12 @@ use hermes_core::{ParseError, TenantSlug};
 use hermes_intake::dialogue::{Engine, Event};
 use hermes_store::{Actor, AuditEvent};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::agent::{drive, firm_for, update_of};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,18 +46,29 @@ pub struct Reply {
     pub done: bool,
 }
 
+/// Other query parameters (a website's `utm_*`, a cache-buster) are
+/// ignored: the route is a widget's, on pages the firm does not control.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StartQuery {
+    /// The office whose website the conversation starts on (firms with
+    /// offices): the agent speaks for that office and offers its
+    /// attorneys' consultations.
+    pub office: Option<String>,
+}
+
 /// Start a conversation with a firm's intake agent (public).
 #[utoipa::path(
     post, path = "/api/v1/tenants/{slug}/conversations", tag = "intake",
-    params(("slug" = String, Path, description = "The firm's slug")),
+    params(("slug" = String, Path, description = "The firm's slug"), StartQuery),
     responses(
         (status = 201, body = Started),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
     )
 )]
 pub async fn start(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    Query(q): Query<StartQuery>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
     let slug = TenantSlug::parse(&slug).map_err(|_| ApiError::NotFound("firm"))?;
     let tenant = state
@@ -65,7 +76,20 @@ pub async fn start(
         .tenant_by_slug(&slug)
         .await?
         .ok_or(ApiError::NotFound("firm"))?;
-    let firm = firm_for(&state, tenant.id, chrono::Utc::now()).await?;
+    let office = q
+        .office
+        .as_deref()
+        .map(hermes_firm::OfficeKey::parse)
+        .transpose()?;
+    if let Some(k) = &office {
+        let offices = crate::routes::settings::offices_of(&state, tenant.id).await?;
+        if offices.get(k).is_none() {
+            return Err(
+                ParseError::new("office", format!("{k} is not one of the firm's offices")).into(),
+            );
+        }
+    }
+    let firm = firm_for(&state, tenant.id, chrono::Utc::now(), office.as_ref()).await?;
     let id = Uuid::now_v7();
     let mut engine = Engine::new(firm).with_seed(crate::agent::seed_of(id));
     let secret = ConversationSecret::generate(tenant.id, id);

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use hermes_core::{E164, Email, ParseError, TenantId};
-use hermes_firm::{PracticeArea, PracticeAreaKey};
+use hermes_firm::{OfficeKey, PracticeArea, PracticeAreaKey};
 use hermes_scheduling::{AttorneyRules, Busy, SlotQuery};
 use hermes_store::{
     AttorneyRecord, Booking, BookingChange, BookingContact, BookingFilter, BookingStatus,
@@ -30,7 +30,6 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::live::{self, LiveEvent};
 use crate::routes::attorneys::parse_uuid;
-use crate::routes::settings::{hours_of, practice_areas_of};
 use crate::state::AppState;
 
 /// Slot starts fall on this wall-clock grid (:00, :30).
@@ -58,39 +57,101 @@ fn as_busy(b: &Booking, buffer: Duration) -> Busy {
     }
 }
 
+/// Where an attorney's availability is read: their office's time zone and
+/// closures, or the firm's for an attorney without an office.
+#[derive(Debug, Clone)]
+struct Zone {
+    tz: Tz,
+    closures: Vec<hermes_scheduling::Closure>,
+    /// The attorneys whose availability is read here.
+    attorneys: Vec<Uuid>,
+}
+
 /// Everything the scheduler needs about a firm for one practice area.
 struct Calendar {
+    /// The zone times are shown in unless a caller asks for another: the
+    /// office's for an office's calendar, else the firm's.
     tz: Tz,
     area: PracticeArea,
     attorneys: Vec<AttorneyRecord>,
-    closures: Vec<hermes_scheduling::Closure>,
+    /// One per office the attorneys work from (and the firm's own).
+    zones: Vec<Zone>,
 }
 
 impl Calendar {
-    async fn load(state: &AppState, tenant: TenantId, area: &PracticeAreaKey) -> ApiResult<Self> {
-        let tz = state.tenant(tenant).await?.time_zone.tz();
-        let areas = practice_areas_of(state, tenant).await?;
+    /// The calendar of one practice area: of the whole firm, or of one
+    /// office's attorneys (a caller who rang that office).
+    async fn load(
+        state: &AppState,
+        tenant: TenantId,
+        area: &PracticeAreaKey,
+        office: Option<&OfficeKey>,
+    ) -> ApiResult<Self> {
+        let firm_tz = state.tenant(tenant).await?.time_zone.tz();
+        let store = state.store.scoped(tenant);
+        let settings = store.firm_settings().await?;
+        let areas = settings.practice_areas.unwrap_or_default();
         let area = areas.get(area).cloned().ok_or_else(|| {
             ApiError::Invalid(ParseError::new(
                 "practice_area",
                 format!("{area} is not one of the firm's practice areas"),
             ))
         })?;
-        let hours = hours_of(state, tenant).await?;
-        let attorneys = state
-            .store
-            .scoped(tenant)
+        let firm_closures = settings
+            .hours
+            .unwrap_or_else(hermes_firm::Hours::default_for_new_firm)
+            .closures;
+        let offices = settings.offices.unwrap_or_default();
+        let only = office
+            .map(|k| {
+                offices.get(k).ok_or_else(|| {
+                    ApiError::Invalid(ParseError::new(
+                        "office",
+                        format!("{k} is not one of the firm's offices"),
+                    ))
+                })
+            })
+            .transpose()?;
+        let attorneys: Vec<AttorneyRecord> = store
             .list_attorneys()
             .await?
             .into_iter()
             .filter(|a| a.attorney.active && a.attorney.practice_areas.contains(&area.key))
+            .filter(|a| only.is_none_or(|o| a.attorney.office.as_ref() == Some(&o.key)))
             .collect();
+        // An attorney whose office is gone (removed while they were being
+        // edited) falls back to the firm's zone rather than vanishing.
+        let mut keyed: Vec<(Option<&OfficeKey>, Zone)> = Vec::new();
+        for a in &attorneys {
+            let office = a.attorney.office.as_ref().and_then(|k| offices.get(k));
+            let key = office.map(|o| &o.key);
+            match keyed.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, z)) => z.attorneys.push(a.id),
+                None => keyed.push((
+                    key,
+                    Zone {
+                        tz: office.map_or(firm_tz, |o| o.time_zone.tz()),
+                        // The firm's closures close every office too.
+                        closures: office.map_or_else(
+                            || firm_closures.clone(),
+                            |o| [o.hours.closures.as_slice(), &firm_closures].concat(),
+                        ),
+                        attorneys: vec![a.id],
+                    },
+                )),
+            }
+        }
         Ok(Calendar {
-            tz,
+            tz: only.map_or(firm_tz, |o| o.time_zone.tz()),
             area,
             attorneys,
-            closures: hours.closures,
+            zones: keyed.into_iter().map(|(_, z)| z).collect(),
         })
+    }
+
+    /// The zone an attorney of this calendar is scheduled in.
+    fn zone_of(&self, attorney: Uuid) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.attorneys.contains(&attorney))
     }
 
     fn rules(&self) -> Vec<AttorneyRules> {
@@ -166,8 +227,14 @@ impl Calendar {
             })
             .collect();
         let rules = self.rules();
-        let closures = self.closures.clone();
-        let (tz, length) = (self.tz, self.area.consultation_length());
+        let zone = self.zone_of(attorney).ok_or_else(|| {
+            ApiError::Invalid(ParseError::new(
+                "attorney_id",
+                format!("no active attorney {attorney} takes {}", self.area.key),
+            ))
+        })?;
+        let closures = zone.closures.clone();
+        let (tz, length) = (zone.tz, self.area.consultation_length());
         let buffers: Vec<(Uuid, Duration)> = self
             .attorneys
             .iter()
@@ -223,8 +290,11 @@ pub struct AvailabilityQuery {
     pub from: Option<DateTime<Utc>>,
     /// End of the window (RFC 3339); default 14 days after `from`, at most 62.
     pub to: Option<DateTime<Utc>>,
-    /// IANA time zone to render times in (the caller's); default the firm's.
+    /// IANA time zone to render times in (the caller's); default the
+    /// office's, or the firm's.
     pub tz: Option<String>,
+    /// Only the attorneys of this office (firms with offices).
+    pub office: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,7 +338,8 @@ pub async fn availability(
     Query(q): Query<AvailabilityQuery>,
 ) -> ApiResult<Json<Availability>> {
     let area = parse_area(&q.practice_area)?;
-    let cal = Calendar::load(&state, auth.tenant, &area).await?;
+    let office = q.office.as_deref().map(OfficeKey::parse).transpose()?;
+    let cal = Calendar::load(&state, auth.tenant, &area, office.as_ref()).await?;
     let show_tz = q.tz.as_deref().map(parse_tz).transpose()?.unwrap_or(cal.tz);
     let now = Utc::now();
     let from = q.from.unwrap_or(now).max(now);
@@ -337,17 +408,31 @@ impl Calendar {
                     counts_toward_cap: false,
                 }),
         );
-        Ok(hermes_scheduling::open_slots(&SlotQuery {
-            tz: self.tz,
-            attorneys: &rules,
-            busy: &busy,
-            closures: &self.closures,
-            length: self.area.consultation_length(),
-            step: STEP,
-            now,
-            from,
-            to,
-        }))
+        // Each office's attorneys in their office's zone and closures.
+        let mut slots = Vec::new();
+        for zone in &self.zones {
+            let rules: Vec<AttorneyRules> = rules
+                .iter()
+                .filter(|r| zone.attorneys.contains(&r.attorney))
+                .cloned()
+                .collect();
+            if rules.is_empty() {
+                continue;
+            }
+            slots.extend(hermes_scheduling::open_slots(&SlotQuery {
+                tz: zone.tz,
+                attorneys: &rules,
+                busy: &busy,
+                closures: &zone.closures,
+                length: self.area.consultation_length(),
+                step: STEP,
+                now,
+                from,
+                to,
+            }));
+        }
+        slots.sort_unstable_by_key(|s| (s.start, s.attorney));
+        Ok(slots)
     }
 
     fn slot_out(&self, s: &hermes_scheduling::Slot, tz: Tz) -> SlotOut {
@@ -373,10 +458,13 @@ pub struct OffersQuery {
     /// What the caller said, e.g. `tuesday morning`, `after 5`, `as soon as
     /// possible` (default).
     pub preference: Option<String>,
-    /// IANA time zone the caller lives in; default the firm's.
+    /// IANA time zone the caller lives in; default the office's, or the
+    /// firm's.
     pub tz: Option<String>,
     /// 2 or 3 (default 3).
     pub count: Option<usize>,
+    /// Only the attorneys of this office (firms with offices).
+    pub office: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -408,6 +496,7 @@ pub async fn offers(
 ) -> ApiResult<Json<OffersOut>> {
     let count = q.count.unwrap_or(3);
     let caller_tz = q.tz.as_deref().map(parse_tz).transpose()?;
+    let office = q.office.as_deref().map(OfficeKey::parse).transpose()?;
     let said = q.preference.as_deref().unwrap_or("");
     Ok(Json(
         offers_for(
@@ -416,6 +505,7 @@ pub async fn offers(
             &q.practice_area,
             said,
             caller_tz,
+            office.as_ref(),
             count,
         )
         .await?,
@@ -423,13 +513,16 @@ pub async fn offers(
 }
 
 /// Two or three options for what a caller said: the HTTP route and the
-/// intake agent both come through here. `caller_tz` defaults to the firm's.
+/// intake agent both come through here. `office` limits them to that
+/// office's attorneys; `caller_tz` defaults to the office's zone, or the
+/// firm's.
 pub async fn offers_for(
     state: &AppState,
     tenant: TenantId,
     practice_area: &str,
     said: &str,
     caller_tz: Option<Tz>,
+    office: Option<&OfficeKey>,
     count: usize,
 ) -> ApiResult<OffersOut> {
     if !(2..=3).contains(&count) {
@@ -440,7 +533,7 @@ pub async fn offers_for(
         return Err(ParseError::new("preference", "must be at most 200 characters").into());
     }
     let area = parse_area(practice_area)?;
-    let cal = Calendar::load(state, tenant, &area).await?;
+    let cal = Calendar::load(state, tenant, &area, office).await?;
     let caller_tz = caller_tz.unwrap_or(cal.tz);
     let now = Utc::now();
     let horizon = cal
@@ -617,7 +710,7 @@ pub async fn hold_slot(
         return Err(ParseError::new("hold_seconds", "must be 1 to 900").into());
     }
     let area = parse_area(practice_area)?;
-    let cal = Calendar::load(state, tenant, &area).await?;
+    let cal = Calendar::load(state, tenant, &area, None).await?;
     let attorney = cal.attorney(attorney_id)?;
     let (end, blocked) = cal.span(attorney, start);
     let now = Utc::now();
@@ -754,7 +847,7 @@ pub async fn create_booking(
             ));
         };
         let area = parse_area(&area)?;
-        let cal = Calendar::load(&state, auth.tenant, &area).await?;
+        let cal = Calendar::load(&state, auth.tenant, &area, None).await?;
         let attorney = cal.attorney(attorney_id)?;
         let (end, blocked) = cal.span(attorney, start);
         let check = cal
@@ -915,10 +1008,16 @@ pub async fn get_booking(
         .as_ref()
         .and_then(|p| p.spoken_name.clone())
         .unwrap_or_else(|| tenant.name.as_ref().to_owned());
-    let location = settings
-        .profile
+    // An attorney of an office meets at that office, in its zone.
+    let offices = settings.offices.clone().unwrap_or_default();
+    let office = attorney
+        .attorney
+        .office
         .as_ref()
-        .and_then(|p| p.address.as_ref())
+        .and_then(|k| offices.get(k));
+    let location = office
+        .and_then(|o| o.address.as_ref())
+        .or_else(|| settings.profile.as_ref().and_then(|p| p.address.as_ref()))
         .map(|a| format!("{}, {}, {} {}", a.street, a.city, a.region, a.postal_code));
     let event = hermes_scheduling::IcsEvent {
         uid: format!("{}@hermes", b.id),
@@ -926,7 +1025,7 @@ pub async fn get_booking(
         dtstamp: b.updated_at,
         start: b.starts_at,
         end: b.ends_at,
-        tz: tenant.time_zone.tz(),
+        tz: office.map_or(tenant.time_zone.tz(), |o| o.time_zone.tz()),
         // Invitations leave the firm: no names, no matter, nothing the
         // caller said. The reference lets staff find the booking.
         summary: format!("Consultation with {firm_name}"),
@@ -1035,7 +1134,7 @@ pub async fn update_booking(
                 .await?
                 .ok_or(ApiError::NotFound("booking"))?;
             let area = parse_area(&cur.practice_area)?;
-            let cal = Calendar::load(&state, auth.tenant, &area).await?;
+            let cal = Calendar::load(&state, auth.tenant, &area, None).await?;
             let attorney = cal.attorney(attorney.unwrap_or(cur.attorney_id))?;
             let start = start.unwrap_or(cur.starts_at);
             let (end, blocked) = cal.span(attorney, start);

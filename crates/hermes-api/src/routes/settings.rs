@@ -1,7 +1,8 @@
 //! `/api/v1/settings/...`: the firm's settings.
 //!
 //! `firm` is the tenant row itself (written name, time zone). The other
-//! sections (`profile`, `hours`, `practice-areas`, `escalation`) are
+//! sections (`profile`, `hours`, `practice-areas`, `escalation`,
+//! `offices`) are
 //! `hermes-firm` documents, each replaced as a whole by `PUT` so that an
 //! admin's form and the stored document never drift apart field by field;
 //! before a section is first set, `GET` answers its default. Reading needs
@@ -93,7 +94,7 @@ pub async fn update_firm(
 
 // --- the firm issue's sections: each a document replaced as a whole -------
 
-use hermes_firm::{EscalationContacts, FirmProfile, Hours, PracticeAreas};
+use hermes_firm::{EscalationContacts, FirmProfile, Hours, Offices, PracticeAreas};
 use hermes_store::{FirmSettings, SettingsUpdate};
 
 async fn settings(state: &AppState, tenant: hermes_core::TenantId) -> ApiResult<FirmSettings> {
@@ -109,6 +110,14 @@ pub(crate) async fn practice_areas_of(
         .await?
         .practice_areas
         .unwrap_or_default())
+}
+
+/// The firm's offices (none until set; only on the Enterprise plan).
+pub(crate) async fn offices_of(
+    state: &AppState,
+    tenant: hermes_core::TenantId,
+) -> ApiResult<Offices> {
+    Ok(settings(state, tenant).await?.offices.unwrap_or_default())
 }
 
 /// The firm's hours (weekdays 9 to 5 until set).
@@ -323,4 +332,76 @@ pub async fn put_escalation(
     )
     .await?;
     Ok(Json(s.escalation.unwrap_or_default()))
+}
+
+/// The firm's offices, each with its numbers, hours, time zone and
+/// attorneys (the Enterprise plan); empty for a firm that is one office.
+#[utoipa::path(
+    get, path = "/api/v1/settings/offices", tag = "settings",
+    security(("bearer" = ["settings:read"])),
+    responses((status = 200, body = Offices), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn get_offices(
+    auth: Require<perm::ReadSettings>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Offices>> {
+    Ok(Json(offices_of(&state, auth.tenant).await?))
+}
+
+/// Replace the offices. Offices are part of the Enterprise plan (403
+/// `plan_required` on another plan, except to remove them all). An office
+/// an attorney still works from cannot be removed (409): move the attorney
+/// first. A number belongs to one office; calls to it are answered as that
+/// office (its name, hours and zone, its attorneys' consultations).
+#[utoipa::path(
+    put, path = "/api/v1/settings/offices", tag = "settings",
+    security(("bearer" = ["settings:write"])),
+    request_body = Offices,
+    responses(
+        (status = 200, body = Offices),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not allowed, or not on the Enterprise plan", body = ErrorBody),
+        (status = 409, description = "An attorney still works from a removed office", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn put_offices(
+    auth: Require<perm::WriteSettings>,
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<Offices>,
+) -> ApiResult<Json<Offices>> {
+    let offices = req.normalized()?;
+    let plan = state.tenant(auth.tenant).await?.plan;
+    if !offices.is_empty() && !plan.has_offices() {
+        return Err(ApiError::PlanRequired(format!(
+            "offices are part of the Enterprise plan; this firm is on the {} plan",
+            plan.as_str()
+        )));
+    }
+    for a in state.store.scoped(auth.tenant).list_attorneys().await? {
+        if let Some(k) = a
+            .attorney
+            .office
+            .as_ref()
+            .filter(|k| offices.get(k).is_none())
+        {
+            return Err(ApiError::Conflict {
+                code: "office_in_use",
+                message: format!(
+                    "attorney {} ({}) works from {k}; move the attorney before removing it",
+                    a.attorney.name, a.id
+                ),
+            });
+        }
+    }
+    let s = put(
+        &auth,
+        &state,
+        &client,
+        "offices",
+        SettingsUpdate::Offices(offices),
+    )
+    .await?;
+    Ok(Json(s.offices.unwrap_or_default()))
 }

@@ -136,6 +136,7 @@ async fn call(state: AppState, mut socket: WebSocket) {
         from: None,
         // The test phone is not metered: it is the firm trying its agent.
         message_only: false,
+        office: None,
     };
     let mut pipeline = session::start(state.clone(), spec, call_engines);
     let in_tx = pipeline.inbound.clone();

@@ -444,6 +444,7 @@ async fn media<W: Wire>(state: AppState, tenant: TenantId, mut socket: WebSocket
         rate: 8_000,
         from: call.from_number.clone(),
         message_only: crate::quota::message_only(plan, call.month_ordinal),
+        office: crate::agent::office_for_number(&state, tenant, call.to_number.as_deref()).await,
     };
     let mut pipeline = session::start(state.clone(), spec, call_engines);
     let in_tx = pipeline.inbound.clone();

@@ -167,6 +167,8 @@ pub struct CallSpec {
     pub from: Option<String>,
     /// Past the plan's monthly allowance: take a message, not the intake.
     pub message_only: bool,
+    /// The office whose number the caller dialled (firms with offices).
+    pub office: Option<hermes_firm::OfficeKey>,
 }
 
 /// How the call went, for its record.
@@ -341,7 +343,13 @@ impl Thinker {
         out: mpsc::Sender<ThinkOut>,
         generation: Arc<AtomicU64>,
     ) -> crate::ApiResult<Self> {
-        let mut firm = firm_for(&state, spec.tenant, chrono::Utc::now()).await?;
+        let mut firm = firm_for(
+            &state,
+            spec.tenant,
+            chrono::Utc::now(),
+            spec.office.as_ref(),
+        )
+        .await?;
         firm.message_only = spec.message_only;
         let intake_id = Uuid::now_v7();
         let engine = Engine::new(firm).with_seed(crate::agent::seed_of(intake_id));

@@ -596,11 +596,14 @@ async fn soak(args: FleetArgs, secs: f64) -> anyhow::Result<()> {
                 let end = (start + Duration::from_secs_f64(shared.args.call_secs)).min(until);
                 started.fetch_add(1, Relaxed);
                 let stats = call(shared.clone(), slot + round * n, start, end).await;
+                // After a failure, a pause: a node that refuses at once
+                // must not turn the slot into a busy loop.
+                start = Instant::now();
                 if stats.failure().is_some() {
                     failed.fetch_add(1, Relaxed);
+                    start += Duration::from_secs(1);
                 }
                 done.push(stats);
-                start = Instant::now();
             }
             done
         }));

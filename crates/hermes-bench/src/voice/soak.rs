@@ -367,22 +367,22 @@ impl Sampler {
     }
 }
 
-fn sampler(pids: Vec<u32>, t0: Instant, every: Duration) -> Sampler {
+fn sampler(nodes: Vec<(&'static str, u32)>, t0: Instant, every: Duration) -> Sampler {
     let ticks = clock_ticks();
     let (stop, mut stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let mut samples = vec![Vec::new(); pids.len()];
+        let mut samples = vec![Vec::new(); nodes.len()];
         let mut gone = Vec::new();
         let mut tick = tokio::time::interval(every);
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    for (i, pid) in pids.iter().enumerate() {
+                    for (i, (name, pid)) in nodes.iter().enumerate() {
                         match usage(*pid, ticks) {
                             Ok(u) => samples[i].push(sample(t0, u)),
                             Err(e) if !gone.contains(&i) => {
                                 gone.push(i);
-                                eprintln!("soak: node {i} could not be read: {e:#}");
+                                eprintln!("soak: node {name} could not be read: {e:#}");
                             }
                             Err(_) => {}
                         }
@@ -482,10 +482,28 @@ async fn check_calls(
     d: &Deployment,
     fleet: &Value,
     tally: &mut Tally,
-) -> anyhow::Result<(usize, Vec<u64>)> {
+) -> (usize, Vec<u64>) {
     let connected = fleet["connected"].as_u64().unwrap_or(0) as usize;
-    let admin = sign_in(http, &d.nodes[0].url, &d.password).await?;
-    let records = call_records(http, &d.nodes[0].url, &admin, connected).await?;
+    // From the first node that answers.
+    let mut failed = String::new();
+    let mut records = None;
+    for node in &d.nodes {
+        let read = async {
+            let admin = sign_in(http, &node.url, &d.password).await?;
+            call_records(http, &node.url, &admin, connected).await
+        };
+        match read.await {
+            Ok(r) => {
+                records = Some(r);
+                break;
+            }
+            Err(e) => failed = format!("node {}: {e:#}", node.name),
+        }
+    }
+    let Some(records) = records else {
+        tally.error("call: records unreadable".into(), failed);
+        return (0, Vec::new());
+    };
     let not_ended = records.iter().filter(|c| c["status"] != "ended").count();
     let no_intake = records
         .iter()
@@ -519,7 +537,7 @@ async fn check_calls(
         .flat_map(|c| c["turns"].as_array().into_iter().flatten())
         .filter_map(|t| t["first_frame_ms"].as_u64())
         .collect();
-    Ok((n, turns))
+    (n, turns)
 }
 
 /// Each node's media path over the run (frames or VAD verdicts dropped
@@ -530,10 +548,25 @@ async fn check_nodes(
     nodes: &[Node],
     before: &[Scrape],
     tally: &mut Tally,
-) -> anyhow::Result<(Vec<Value>, Vec<(u64, Option<String>)>)> {
+) -> (Vec<Value>, Vec<(u64, Option<String>)>) {
     let (mut media, mut warnings) = (Vec::new(), Vec::new());
     for (n, start) in nodes.iter().zip(before) {
-        let end = super::load::scrape(http, &n.url).await?;
+        let (errors, first) = log_lines(&n.log, "ERROR");
+        tally.errors_of(
+            format!("node {}: ERROR lines in its log", n.name),
+            errors,
+            first.unwrap_or_default(),
+        );
+        warnings.push(log_lines(&n.log, "WARN"));
+        let end = match super::load::scrape(http, &n.url).await {
+            Ok(end) => end,
+            Err(e) => {
+                let kind = format!("node {}: /metrics unreadable", n.name);
+                tally.error(kind, format!("{e:#}"));
+                media.push(format!("node {} —", n.name));
+                continue;
+            }
+        };
         for (metric, what) in [
             (
                 "hermes_voice_stream_problems_total",
@@ -556,15 +589,8 @@ async fn check_nodes(
             pacing.count(),
             100.0 * pacing.share_above(0.02)
         ));
-        let (errors, first) = log_lines(&n.log, "ERROR");
-        tally.errors_of(
-            format!("node {}: ERROR lines in its log", n.name),
-            errors,
-            first.unwrap_or_default(),
-        );
-        warnings.push(log_lines(&n.log, "WARN"));
     }
-    Ok((media.into_iter().map(Value::from).collect(), warnings))
+    (media.into_iter().map(Value::from).collect(), warnings)
 }
 
 /// Everything the report is made of.
@@ -809,7 +835,7 @@ async fn soak(args: &SoakArgs) -> anyhow::Result<()> {
         urls.join(" and "),
         args.out.display()
     );
-    let pids = d.nodes.iter().map(|n| n.proc.pid()).collect();
+    let pids = d.nodes.iter().map(|n| (n.name, n.proc.pid())).collect();
     let sampling = sampler(pids, t0, Duration::from_secs(args.sample_secs));
     let fleet_log = args.out.join("fleet.log");
     let mut fleet = Proc::spawn(&fleet_args(args, &urls), &fleet_log)?;
@@ -845,8 +871,8 @@ async fn soak(args: &SoakArgs) -> anyhow::Result<()> {
             "its /proc entry could not be read".into(),
         );
     }
-    let (records, mut server_turns) = check_calls(&http, &d, &fleet_result, &mut tally).await?;
-    let (media, warnings) = check_nodes(&http, &d.nodes, &before, &mut tally).await?;
+    let (records, mut server_turns) = check_calls(&http, &d, &fleet_result, &mut tally).await;
+    let (media, warnings) = check_nodes(&http, &d.nodes, &before, &mut tally).await;
 
     let mut latency: Vec<(String, Value)> = tally
         .latency

@@ -388,7 +388,6 @@ async fn converse(
     visitor: impl FnOnce() -> Visitor,
 ) -> Option<Chat> {
     let Some(mut chat) = chat else {
-        *tally.chats.entry("started").or_default() += 1;
         let started = api
             .send(
                 tally,
@@ -398,6 +397,7 @@ async fn converse(
                 StatusCode::CREATED,
             )
             .await?;
+        *tally.chats.entry("started").or_default() += 1;
         return Some(Chat {
             token: started["conversation_id"].as_str()?.to_owned(),
             visitor: visitor(),

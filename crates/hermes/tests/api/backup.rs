@@ -136,18 +136,7 @@ async fn fill(app: &TestApp) -> Filled {
     .await;
     let (token, opening) = start(app, &app.alpha.slug).await;
     let mut said = vec![opening];
-    let script = [
-        "yes",
-        "my name is Maria Lopez",
-        "L-O-P-E-Z",
-        "five oh three five five five zero one zero zero",
-        "yes",
-        "maria dot lopez at gmail dot com",
-        "yes",
-        "for myself",
-        "I want to file for divorce",
-        "yes",
-    ];
+    let script = crate::intake::DIVORCE_OPENING;
     assert!(book_a_divorce_consultation(app, &token, &script, &mut said).await);
     let intakes = app.get_json("/api/v1/intakes", &cal.admin.access).await;
     let booking = intakes["intakes"][0]["record"]["booking"]["id"]

@@ -463,6 +463,25 @@ async fn tenant_and_user_commands() {
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("smith-jones") && list.contains("chosen"));
 
+    // Plans: the operator moves a firm; a bad plan is named.
+    let out = run(
+        &["tenant", "plan", "--tenant", "smith-jones", "enterprise"],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("on the enterprise plan (was free)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(&["tenant", "plan", "--tenant", "smith-jones", "gold"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plan"));
+
     // The accounts work against a server on the same data.
     let mut cmd = hermes(dir.path());
     cmd.env("HERMES_SERVER__BIND", "127.0.0.1:0");
@@ -489,8 +508,41 @@ async fn tenant_and_user_commands() {
             .status(),
         StatusCode::OK
     );
+    // An Enterprise firm with an office cannot be moved off Enterprise
+    // until the office is gone.
+    let boss: Value = login(&server.url, "smith-jones", "boss@sj.example", &generated)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .put(format!("{}/api/v1/settings/offices", server.url))
+        .bearer_auth(boss["access_token"].as_str().unwrap())
+        .json(&json!({"offices": [{
+            "key": "boston", "name": "Boston", "time_zone": "America/New_York",
+            "phone_numbers": ["+16175550100"],
+            "hours": {"weekly": {}, "after_hours": "take_message"},
+        }]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap()
+    );
     let (status, _) = server.terminate();
     assert!(status.success());
+    let out = run(
+        &["tenant", "plan", "--tenant", "smith-jones", "professional"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 office(s)"), "{stderr}");
+    let out = run(&["tenant", "list"], &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("enterprise"));
 }
 
 #[tokio::test]

@@ -26,7 +26,23 @@ pub(crate) async fn start(app: &TestApp, slug: &str) -> (String, String) {
     )
 }
 
-/// One caller message: (status, body).
+/// A cooperative caller's opening, from consent to her matter: Maria
+/// Lopez, her number and email, calling for herself about a divorce, and
+/// "yes" to the first fact question. The first eight lines are who she is
+/// and how to reach her.
+pub(crate) const DIVORCE_OPENING: [&str; 10] = [
+    "yes",
+    "my name is Maria Lopez",
+    "L-O-P-E-Z",
+    "five oh three five five five zero one zero zero",
+    "yes",
+    "maria dot lopez at gmail dot com",
+    "yes",
+    "for myself",
+    "I want to file for divorce",
+    "yes",
+];
+
 /// Says `opening`, then answers like a cooperative caller (the other side
 /// is Carlos Lopez, every fact "yes", the first slot offered) until the
 /// conversation ends; returns whether it did. Replies are pushed on `said`.
@@ -96,18 +112,7 @@ async fn a_whole_conversation_leaves_a_complete_intake_and_a_booking() {
     assert!(opening.contains("record"), "{opening}");
 
     let mut said = vec![opening];
-    let script = [
-        "yes",
-        "my name is Maria Lopez",
-        "L-O-P-E-Z",
-        "five oh three five five five zero one zero zero",
-        "yes",
-        "maria dot lopez at gmail dot com",
-        "yes",
-        "for myself",
-        "I want to file for divorce",
-        "yes",
-    ];
+    let script = DIVORCE_OPENING;
     let done = book_a_divorce_consultation(&app, &token, &script, &mut said).await;
     assert!(done, "{said:#?}");
     assert!(

@@ -21,6 +21,7 @@ mod live;
 mod llm;
 mod nginx;
 mod notify;
+mod offices;
 mod phone;
 mod plans;
 mod ratelimit;

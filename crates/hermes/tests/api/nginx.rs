@@ -950,17 +950,11 @@ async fn nginx_fronts_two_nodes_with_failover_one_revocation_and_one_outbox() {
         .unwrap();
     let conversation = started["conversation_id"].as_str().unwrap();
     let mut replies = Vec::new();
-    for line in [
-        "yes",
-        "my name is Maria Lopez",
-        "L-O-P-E-Z",
-        "five oh three five five five zero one zero zero",
-        "yes",
-        "maria dot lopez at gmail dot com",
-        "yes",
-        "for myself",
-        "my son was arrested last night and he's in jail",
-    ] {
+    for line in crate::intake::DIVORCE_OPENING[..8]
+        .iter()
+        .copied()
+        .chain(["my son was arrested last night and he's in jail"])
+    {
         let resp = stack
             .send(
                 Method::POST,

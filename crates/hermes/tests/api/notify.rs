@@ -58,17 +58,11 @@ async fn on_call_contact(app: &TestApp, admin: &str) {
 async fn urgent_conversation(app: &TestApp, admin: &str) -> String {
     let (token, _) = crate::intake::start(app, &app.alpha.slug).await;
     let mut replies = Vec::new();
-    for line in [
-        "yes",
-        "my name is Maria Lopez",
-        "L-O-P-E-Z",
-        "five oh three five five five zero one zero zero",
-        "yes",
-        "maria dot lopez at gmail dot com",
-        "yes",
-        "for myself",
-        "my son was arrested last night and he's in jail",
-    ] {
+    for line in crate::intake::DIVORCE_OPENING[..8]
+        .iter()
+        .copied()
+        .chain(["my son was arrested last night and he's in jail"])
+    {
         let (status, body) = crate::intake::say(app, &token, line).await;
         assert_eq!(status, StatusCode::OK, "{line}: {body}");
         replies.push(body["reply"].as_str().unwrap_or_default().to_owned());

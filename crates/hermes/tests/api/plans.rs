@@ -19,7 +19,7 @@ use crate::voice::{ended_call, install_engines, intake, says, simulation, teleph
 /// Moves a firm to `plan` as `hermes tenant plan` does, and drops this
 /// node's cached copy of the firm (other nodes' copies expire within the
 /// cache's seconds).
-async fn set_plan(app: &TestApp, firm: &Firm, plan: Plan) {
+pub(crate) async fn set_plan(app: &TestApp, firm: &Firm, plan: Plan) {
     let id: TenantId = firm.id.parse().unwrap();
     app.state
         .store
