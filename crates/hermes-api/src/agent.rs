@@ -47,15 +47,7 @@ pub async fn firm_for(
     let firm_hours = settings
         .hours
         .unwrap_or_else(hermes_firm::Hours::default_for_new_firm);
-    // An office keeps its own hours; the firm's closures close it too.
-    let hours = match office {
-        Some(o) => {
-            let mut h = o.hours.clone();
-            h.closures.extend(firm_hours.closures.iter().cloned());
-            h
-        }
-        None => firm_hours,
-    };
+    let hours = office.map_or(firm_hours.clone(), |o| o.hours_within(&firm_hours));
     let tz = office.map_or(t.time_zone.tz(), |o| o.time_zone.tz());
     let profile = settings.profile.unwrap_or_default();
     let firm_name = profile

@@ -138,11 +138,8 @@ pub async fn confirm_booking(
         .map_or_else(|| "the firm".to_owned(), |p| p.as_ref().to_owned());
     // A caller who reached an office hears from that office, and calls it.
     let offices = settings.offices.unwrap_or_default();
-    if let Some(o) = offices
-        .offices
-        .iter()
-        .find(|o| Some(o.key.as_ref()) == office)
-    {
+    let office = office.and_then(|k| hermes_firm::OfficeKey::parse(k).ok());
+    if let Some(o) = office.and_then(|k| offices.get(&k)) {
         firm = o.spoken_or(&firm).to_owned();
         if let Some(n) = o.phone_numbers.first() {
             call = n.as_ref().to_owned();

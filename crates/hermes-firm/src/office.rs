@@ -64,6 +64,14 @@ impl Office {
     pub fn spoken_or<'a>(&'a self, firm: &'a str) -> &'a str {
         self.spoken_name.as_deref().unwrap_or(firm)
     }
+
+    /// The office's own hours, closed also on the firm's closures (the
+    /// firm's closures close every office).
+    pub fn hours_within(&self, firm: &Hours) -> Hours {
+        let mut h = self.hours.clone();
+        h.closures.extend(firm.closures.iter().cloned());
+        h
+    }
 }
 
 /// The firm's offices (empty: the firm is one office).
@@ -133,6 +141,13 @@ impl Offices {
 
     pub fn get(&self, key: &OfficeKey) -> Option<&Office> {
         self.offices.iter().find(|o| &o.key == key)
+    }
+
+    /// The office with this key, or an error naming the `office` field.
+    pub fn require(&self, key: &OfficeKey) -> Result<&Office, ParseError> {
+        self.get(key).ok_or_else(|| {
+            ParseError::new("office", format!("{key} is not one of the firm's offices"))
+        })
     }
 
     /// The office a caller reached by dialling `number` (as the telephone
@@ -232,6 +247,25 @@ mod tests {
         let mut unknown = office("nyc", "UTC", &[]);
         unknown["zone"] = "UTC".into();
         assert!(offices(serde_json::json!({"offices": [unknown]})).is_err());
+    }
+
+    #[test]
+    fn an_office_is_required_by_key_and_closes_on_the_firms_closures() {
+        let o = offices(serde_json::json!({"offices": [office("nyc", "America/New_York", &[])]}))
+            .unwrap();
+        assert!(o.require(&OfficeKey::parse("nyc").unwrap()).is_ok());
+        let e = o.require(&OfficeKey::parse("boston").unwrap()).unwrap_err();
+        assert_eq!(e.field, "office");
+        assert!(e.reason.contains("boston"), "{e}");
+        let firm: Hours = serde_json::from_value(serde_json::json!({
+            "weekly": {}, "after_hours": "book",
+            "closures": [{"start": "2026-12-25", "end": "2026-12-25", "reason": "Holiday"}],
+        }))
+        .unwrap();
+        let h = o.offices[0].hours_within(&firm);
+        assert_eq!(h.weekly, o.offices[0].hours.weekly, "its own hours");
+        assert_eq!(h.closures, firm.closures);
+        assert_eq!(h.after_hours, o.offices[0].hours.after_hours);
     }
 
     #[test]

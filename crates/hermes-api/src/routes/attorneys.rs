@@ -59,14 +59,7 @@ async fn checked(
     let areas = practice_areas_of(state, tenant).await?;
     let attorney = req.normalized(&areas)?;
     if let Some(office) = &attorney.office {
-        let offices = offices_of(state, tenant).await?;
-        if offices.get(office).is_none() {
-            return Err(ParseError::new(
-                "office",
-                format!("{office} is not one of the firm's offices"),
-            )
-            .into());
-        }
+        offices_of(state, tenant).await?.require(office)?;
     }
     if let Some(user) = attorney.user_id {
         let found = state

@@ -82,12 +82,9 @@ pub async fn start(
         .map(hermes_firm::OfficeKey::parse)
         .transpose()?;
     if let Some(k) = &office {
-        let offices = crate::routes::settings::offices_of(&state, tenant.id).await?;
-        if offices.get(k).is_none() {
-            return Err(
-                ParseError::new("office", format!("{k} is not one of the firm's offices")).into(),
-            );
-        }
+        crate::routes::settings::offices_of(&state, tenant.id)
+            .await?
+            .require(k)?;
     }
     let firm = firm_for(&state, tenant.id, chrono::Utc::now(), office.as_ref()).await?;
     let id = Uuid::now_v7();

@@ -97,21 +97,11 @@ impl Calendar {
                 format!("{area} is not one of the firm's practice areas"),
             ))
         })?;
-        let firm_closures = settings
+        let firm_hours = settings
             .hours
-            .unwrap_or_else(hermes_firm::Hours::default_for_new_firm)
-            .closures;
+            .unwrap_or_else(hermes_firm::Hours::default_for_new_firm);
         let offices = settings.offices.unwrap_or_default();
-        let only = office
-            .map(|k| {
-                offices.get(k).ok_or_else(|| {
-                    ApiError::Invalid(ParseError::new(
-                        "office",
-                        format!("{k} is not one of the firm's offices"),
-                    ))
-                })
-            })
-            .transpose()?;
+        let only = office.map(|k| offices.require(k)).transpose()?;
         let attorneys: Vec<AttorneyRecord> = store
             .list_attorneys()
             .await?
@@ -131,10 +121,9 @@ impl Calendar {
                     key,
                     Zone {
                         tz: office.map_or(firm_tz, |o| o.time_zone.tz()),
-                        // The firm's closures close every office too.
                         closures: office.map_or_else(
-                            || firm_closures.clone(),
-                            |o| [o.hours.closures.as_slice(), &firm_closures].concat(),
+                            || firm_hours.closures.clone(),
+                            |o| o.hours_within(&firm_hours).closures,
                         ),
                         attorneys: vec![a.id],
                     },
